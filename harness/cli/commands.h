@@ -1,0 +1,23 @@
+// The subcommands of `repro`. Each lives in its own cmd_<name>.cc, parses its flags with
+// options.h, calls the library, and formats the result. No logic a library user would need.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace repro::cli {
+
+using Args = std::vector<std::string>;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args& args);  // returns the exit code; throws repro::Error on bad input
+};
+
+// All commands, in the order `repro --help` lists them.
+const std::vector<Command>& commands();
+
+int run_env(const Args& args);
+
+}  // namespace repro::cli

@@ -1,0 +1,79 @@
+// repro: the reprotorch command line. Dispatches to one command per file (cmd_*.cc) and is the
+// one place where errors become a message and an exit code.
+#include <c10/util/Exception.h>
+
+#include <cstring>
+#include <iostream>
+
+#include "commands.h"
+#include "repro/error.h"
+#include "repro/log.h"
+#include "repro/version.h"
+
+namespace repro::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> kCommands = {
+      {"env", "show everything in this environment that can change a training result", run_env},
+  };
+  return kCommands;
+}
+
+namespace {
+
+void print_usage(std::ostream& out) {
+  out << "usage: repro [--log-level LEVEL] <command> [options]\n"
+         "       repro <command> --help\n"
+         "       repro --version\n\n"
+         "reprotorch makes LibTorch training reproducible and proves it.\n\ncommands:\n";
+  for (const auto& c : commands()) out << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
+  out << "\nexit codes: 0 success, 1 a check failed or runs diverged, 2 usage or input error, 3 internal error\n";
+}
+
+int run(int argc, char** argv) {
+  set_log_level("");
+  Args args(argv + 1, argv + argc);
+  std::size_t i = 0;
+  for (; i < args.size() && args[i].rfind("-", 0) == 0; ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      print_usage(std::cout);
+      return kExitOk;
+    } else if (a == "--version") {
+      std::cout << "repro (reprotorch) " << REPRO_VERSION_STRING << "\n";
+      return kExitOk;
+    } else if (a == "--log-level" && i + 1 < args.size()) {
+      set_log_level(args[++i]);
+    } else if (a.rfind("--log-level=", 0) == 0) {
+      set_log_level(a.substr(12));
+    } else {
+      throw Error::usage("unknown option '" + a + "' (see 'repro --help')");
+    }
+  }
+  if (i == args.size()) {
+    print_usage(std::cerr);
+    return kExitBadInput;
+  }
+  for (const auto& c : commands()) {
+    if (args[i] == c.name) return c.run(Args(args.begin() + static_cast<long>(i) + 1, args.end()));
+  }
+  throw Error::usage("unknown command '" + args[i] + "' (see 'repro --help' for the list)");
+}
+
+}  // namespace
+}  // namespace repro::cli
+
+int main(int argc, char** argv) {
+  try {
+    return repro::cli::run(argc, argv);
+  } catch (const repro::Error& e) {
+    std::cerr << "repro: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const c10::Error& e) {
+    std::cerr << "repro: internal error: " << e.what_without_backtrace() << "\n";
+    return repro::kExitInternal;
+  } catch (const std::exception& e) {
+    std::cerr << "repro: internal error: " << e.what() << "\n";
+    return repro::kExitInternal;
+  }
+}

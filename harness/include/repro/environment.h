@@ -1,0 +1,40 @@
+// repro/environment.h: capture of everything in this process's environment that can change
+// the numbers a training run produces (library versions and builds, kernels in use, threads,
+// variables, compiler, OS, CPU), and checks of the machine against environment.lock.
+//
+//   repro::proto::Environment env = repro::capture_environment();
+//   std::cout << repro::format_environment(env);
+//
+// Capture never throws for a fact it cannot read: the field stays empty and
+// `env.unavailable()` lists the fact with the reason (like google/benchmark's sysinfo).
+#pragma once
+
+#include <string>
+
+#include "proto/environment.pb.h"
+
+namespace repro {
+
+// Bumped whenever the layout of proto::Environment changes meaning.
+inline constexpr unsigned kEnvironmentSchemaVersion = 1;
+
+// Captures the environment now. Thread counts and numerics variables are read live, so call it
+// after determinism settings are applied to record what a run really used. Facts that cannot
+// change during a process (CPU, OS, libraries, executable digest) are read once and cached.
+proto::Environment capture_environment();
+
+// Text rendering: an aligned table grouped by topic (torch, threads, libraries, oneDNN,
+// variables, build, OS, CPU, CUDA, packages, identity, unavailable facts).
+std::string format_environment(const proto::Environment& env);
+
+// JSON rendering through protobuf's JSON mapping, field names as in the .proto (snake_case).
+std::string to_json(const google::protobuf::Message& message);
+
+// Compares the packages installed on this machine (dpkg's status file) with a lock file and
+// returns the result: `matches` is true when every locked package is installed at its locked
+// version; otherwise `mismatches` lists the others, in lock order. Throws Error (input) naming
+// the file when it cannot be read, or file:line when a line is malformed.
+proto::LockCheck verify_lock_file(const std::string& lock_path,
+                                  const std::string& dpkg_status = "/var/lib/dpkg/status");
+
+}  // namespace repro
