@@ -19,5 +19,8 @@ struct Command {
 const std::vector<Command>& commands();
 
 int run_env(const Args& args);
+int run_run(const Args& args);
+int run_show(const Args& args);
+int run_ls(const Args& args);
 
 }  // namespace repro::cli

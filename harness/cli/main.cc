@@ -14,6 +14,9 @@ namespace repro::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
+      {"run", "train from a config, deterministically, and record the run", run_run},
+      {"show", "print a run record (header, evaluations, steps)", run_show},
+      {"ls", "list the runs in a runs directory", run_ls},
       {"env", "show everything in this environment that can change a training result", run_env},
   };
   return kCommands;

@@ -1,0 +1,79 @@
+// repro/record.h: run directories — writing them crash-safely and reading them back.
+//
+// Layout of a run directory (see proto/run_record.proto and proto/README.md):
+//   record.pb   RunRecord header, binary; written atomically (temporary name, fsync, rename)
+//   steps.bin   framed stream of StepRecord
+//   evals.bin   framed stream of EvalRecord
+//   run.log     the run's log (written by the Session, not by this module)
+//
+// A crash loses at most the records appended since the last flush(); whatever was flushed
+// reads back, and a torn last frame is dropped, never misread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proto/run_record.pb.h"
+
+namespace repro {
+
+// Current layout version of RunRecord, written into every header's schema_version.
+inline constexpr unsigned kRunRecordSchemaVersion = 1;
+
+class RunWriter {
+ public:
+  // Creates the run directory `dir` with `header` (its schema_version is set) and empty
+  // streams. The directory appears complete or not at all: it is assembled under a temporary
+  // name beside `dir` and renamed. The parent directory is created if needed.
+  // Throws Error (input) when `dir` already exists or cannot be created.
+  static std::unique_ptr<RunWriter> create(const std::string& dir, proto::RunRecord header);
+
+  // Reopens an existing run directory for appending (resume). Streams are first truncated to
+  // their last complete frame. Throws Error (input) naming the file on a missing or corrupt header.
+  static std::unique_ptr<RunWriter> reopen(const std::string& dir);
+
+  ~RunWriter();  // flushes; never throws
+
+  // Buffered appends; records reach the disk at flush().
+  void append_step(const proto::StepRecord& step);
+  void append_eval(const proto::EvalRecord& eval);
+  // Writes buffered records and fsyncs the streams. Throws Error (internal) on I/O failure.
+  void flush();
+  // Flushes, then replaces record.pb atomically with `header`.
+  void write_header(const proto::RunRecord& header);
+
+  const std::string& dir() const;
+
+ private:
+  struct Impl;
+  explicit RunWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A run directory read back.
+struct RunData {
+  std::string dir;
+  proto::RunRecord header;
+  std::vector<proto::StepRecord> steps;  // every complete step, in order
+  std::vector<proto::EvalRecord> evals;
+  bool steps_torn = false;  // steps.bin ended in a partial or corrupt frame (dropped)
+  // header.status, except that a run whose header still says RUNNING but whose process is
+  // gone (same hostname, pid not alive) is reported INTERRUPTED.
+  proto::RunStatus status = proto::RUN_STATUS_UNSPECIFIED;
+  std::string status_reason;
+};
+
+// Reads a run directory. Throws Error (input) naming the file when the directory or its
+// header is missing, unreadable or not a RunRecord, or its schema_version is newer than this
+// reader's.
+RunData read_run(const std::string& dir);
+
+// Run directories directly under `runs_dir` (those with a record.pb), sorted by start time.
+// A missing `runs_dir` gives an empty list; an unreadable entry is skipped with a warning.
+std::vector<std::string> list_runs(const std::string& runs_dir);
+
+// "finished", "failed", "interrupted", "running".
+std::string status_name(proto::RunStatus status);
+
+}  // namespace repro
