@@ -65,13 +65,17 @@ struct ProcessResult {
   }
 };
 
-// Runs `argv` in a fresh process with the current environment plus `env` (a value "\x01unset"
-// removes a variable), capturing stdout and stderr. Waits for it to finish.
-inline ProcessResult run_process(const std::vector<std::string>& argv,
-                                 const std::map<std::string, std::string>& env = {},
-                                 const std::string& cwd = "") {
-  TempDir io;
-  const std::string out_path = io / "stdout", err_path = io / "stderr";
+// A process started in the background; its stdout and stderr go to files in `io`.
+struct Started {
+  pid_t pid = -1;
+  std::string out_path, err_path;
+};
+
+// Starts `argv` in a fresh process with the current environment plus `env` (a value
+// "\x01unset" removes a variable); stdout and stderr go to files under `io_dir`.
+inline Started start_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                             const std::string& cwd, const std::string& io_dir) {
+  const std::string out_path = io_dir + "/stdout", err_path = io_dir + "/stderr";
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -95,13 +99,26 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
     execv(args[0], args.data());
     _exit(127);
   }
+  return {pid, out_path, err_path};
+}
+
+// Waits for a started process and collects its result.
+inline ProcessResult wait_process(const Started& started) {
   int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(started.pid, &status, 0);
   ProcessResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
+  r.out = read_file(started.out_path);
+  r.err = read_file(started.err_path);
   return r;
+}
+
+// Runs `argv` in a fresh process (see start_process) and waits for it to finish.
+inline ProcessResult run_process(const std::vector<std::string>& argv,
+                                 const std::map<std::string, std::string>& env = {},
+                                 const std::string& cwd = "") {
+  TempDir io;
+  return wait_process(start_process(argv, env, cwd, io.path().string()));
 }
 
 // The `repro` binary under test (set by CMake).

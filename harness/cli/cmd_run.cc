@@ -1,9 +1,81 @@
-// repro run (placeholder until implemented).
-#include "commands.h"
+// repro run: train from a config, deterministically, and record the run.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include <google/protobuf/struct.pb.h>
+
+#include "options.h"
+#include "repro/environment.h"
+#include "repro/config.h"
+#include "repro/determinism.h"
 #include "repro/error.h"
+#include "repro/trainer.h"
 
 namespace repro::cli {
+namespace {
 
-int run_run(const Args&) { throw Error::usage("repro run: not implemented yet"); }
+// Pins of CPU kernel selection must be in the environment before torch starts: put them there
+// and start this program again, before any torch work happens in this process.
+void reexecute_with(const std::map<std::string, std::string>& pins) {
+  if (std::getenv("REPRO_REEXECUTED") != nullptr) {
+    throw Error::internal("re-executed with " + pins.begin()->first + " but the pin is still not in effect");
+  }
+  for (const auto& [name, value] : pins) setenv(name.c_str(), value.c_str(), 1);
+  setenv("REPRO_REEXECUTED", "1", 1);
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  for (std::string arg; std::getline(in, arg, '\0');) argv.push_back(arg);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  execv("/proc/self/exe", args.data());
+  throw Error::internal(std::string("cannot re-execute /proc/self/exe: ") + std::strerror(errno));
+}
+
+}  // namespace
+
+int run_run(const Args& args) {
+  const CommandSpec spec{
+      "run", "repro run --config FILE [--set path=value]... [--runs-dir DIR] [--json]",
+      "Trains the model of a config with the built-in trainer, deterministically: one master\n"
+      "seed, deterministic algorithms, pinned threads (and CPU kernels, when the config pins\n"
+      "them: the process then re-executes itself with ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA\n"
+      "set). The run is recorded in <runs-dir>/<run id>; its path is printed last.\n"
+      "Exit: 0 finished, 1 the run failed, 2 bad config, flag or data, 130 interrupted."};
+  po::options_description options("options");
+  options.add_options()("config", po::value<std::string>()->value_name("FILE")->required(),
+                        "run config in protobuf text format (see models/configs/)")(
+      "set", po::value<std::vector<std::string>>()->value_name("PATH=VALUE")->composing(),
+      "override a config field, e.g. --set optimizer.lr=0.05 (repeatable)")(
+      "runs-dir", po::value<std::string>()->value_name("DIR"), "where to create the run directory (default: "
+                                                               "record.runs_dir of the config, \"runs\")");
+  po::variables_map vm;
+  if (!parse_command(spec, options, {}, args, vm)) return kExitOk;
+  std::vector<std::string> overrides;
+  if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
+  const proto::RunConfig config = load_config(vm["config"].as<std::string>(), overrides);
+  if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with(pins);
+
+  SessionOptions session;
+  session.origin = "repro run";
+  if (vm.count("runs-dir")) session.runs_dir = vm["runs-dir"].as<std::string>();
+  const TrainOutcome outcome = train(config, session);
+  if (vm.count("json")) {
+    google::protobuf::Struct result;
+    (*result.mutable_fields())["run_dir"].set_string_value(outcome.run_dir);
+    (*result.mutable_fields())["status"].set_string_value(outcome.status == proto::FINISHED ? "finished" : "failed");
+    (*result.mutable_fields())["reason"].set_string_value(outcome.reason);
+    std::cout << to_json(result);
+  } else {
+    if (outcome.status != proto::FINISHED) std::cerr << "repro run: the run failed: " << outcome.reason << "\n";
+    std::cout << outcome.run_dir << "\n";
+  }
+  return outcome.status == proto::FINISHED ? kExitOk : kExitCheckFailed;
+}
 
 }  // namespace repro::cli

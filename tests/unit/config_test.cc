@@ -1,1 +1,126 @@
+#include "repro/config.h"
+
 #include <gtest/gtest.h>
+
+#include <functional>
+
+#include "repro/error.h"
+#include "testutil.h"
+
+namespace repro {
+namespace {
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ConfigTest, ParseErrorsNameFileLineAndColumn) {
+  EXPECT_EQ(error_of([] { parse_config("seed: 1\ntrain {\n  steps: abc\n}\n", "x.textproto"); }).rfind("x.textproto:3:10: ", 0), 0u)
+      << error_of([] { parse_config("seed: 1\ntrain {\n  steps: abc\n}\n", "x.textproto"); });
+  const std::string unknown = error_of([] { parse_config("seed: 1\nfrobnicate: 2\n", "x.textproto"); });
+  EXPECT_EQ(unknown.rfind("x.textproto:2:1: ", 0), 0u) << unknown;
+  EXPECT_NE(unknown.find("frobnicate"), std::string::npos) << unknown;
+}
+
+TEST(ConfigTest, ResolutionMakesEveryFieldExplicit) {
+  proto::RunConfig c = parse_config("model { mlp { } }\ntrain { steps: 5 }\n", "x");
+  resolve_config(&c);
+  EXPECT_TRUE(c.has_seed());
+  EXPECT_EQ(c.train().steps(), 5);
+  EXPECT_TRUE(c.train().has_batch_size());
+  EXPECT_EQ(c.train().batch_size(), 64);
+  EXPECT_TRUE(c.optimizer().has_lr());
+  EXPECT_DOUBLE_EQ(c.optimizer().lr(), 0.01);
+  EXPECT_EQ(c.determinism().intra_op_threads(), 1);
+  EXPECT_TRUE(c.data().has_split_fraction());
+  ASSERT_EQ(c.model().mlp().hidden_size(), 2);
+  EXPECT_EQ(c.model().mlp().hidden(0), 256);
+  EXPECT_FALSE(c.model().has_cnn()) << "only the chosen model is resolved";
+  // The printed resolved config shows defaults too.
+  const std::string text = config_to_text(c);
+  EXPECT_NE(text.find("batch_size: 64"), std::string::npos) << text;
+  EXPECT_NE(text.find("intra_op_threads: 1"), std::string::npos) << text;
+}
+
+TEST(ConfigTest, OverridesSetScalarsListsStringsAndOneofMembers) {
+  proto::RunConfig c = parse_config("model { mlp { hidden: 8 } }\n", "x");
+  apply_override(&c, "optimizer.lr=0.25");
+  apply_override(&c, "train.steps=7");
+  apply_override(&c, "data.path=/tmp/some dir");
+  apply_override(&c, "model.mlp.hidden=64,32,16");
+  apply_override(&c, "determinism.intra_op_threads=2");
+  apply_override(&c, "data.shuffle=false");
+  EXPECT_DOUBLE_EQ(c.optimizer().lr(), 0.25);
+  EXPECT_EQ(c.train().steps(), 7);
+  EXPECT_EQ(c.data().path(), "/tmp/some dir");
+  ASSERT_EQ(c.model().mlp().hidden_size(), 3);
+  EXPECT_EQ(c.model().mlp().hidden(2), 16);
+  EXPECT_FALSE(c.data().shuffle());
+  apply_override(&c, "model.cnn.dropout=0.5");
+  EXPECT_TRUE(c.model().has_cnn());
+  EXPECT_FALSE(c.model().has_mlp());
+}
+
+TEST(ConfigTest, BadOverridesNameTheField) {
+  proto::RunConfig c;
+  EXPECT_NE(error_of([&] { apply_override(&c, "optimizer.lrr=1"); }).find("optimizer has no field 'lrr'"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_override(&c, "optimizer.lr=fast"); }).find("--set optimizer.lr: 'fast' is not a valid double"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { apply_override(&c, "train=3"); }).find("train is a section"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_override(&c, "seed.x=3"); }).find("seed is a value"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_override(&c, "novalue"); }).find("expected path.to.field=value"), std::string::npos);
+}
+
+struct Invalid {
+  std::string name;
+  std::string override_;
+  std::string expected;
+};
+
+class ConfigValidationTest : public ::testing::TestWithParam<Invalid> {};
+
+TEST_P(ConfigValidationTest, NamesTheField) {
+  std::vector<std::string> overrides = {GetParam().override_};
+  const std::string err =
+      error_of([&] { load_config(testing::source_path("models/configs/mlp_synthetic.textproto"), overrides); });
+  EXPECT_NE(err.find(GetParam().expected), std::string::npos) << err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ConfigValidationTest,
+    ::testing::Values(Invalid{"ZeroLr", "optimizer.lr=0", "optimizer.lr: must be > 0 (got 0)"},
+                      Invalid{"NegativeLr", "optimizer.lr=-1", "optimizer.lr: must be > 0 (got -1)"},
+                      Invalid{"ZeroBatch", "train.batch_size=0", "train.batch_size: must be > 0"},
+                      Invalid{"ZeroSteps", "train.steps=0", "train.steps: must be > 0"},
+                      Invalid{"SplitOne", "data.split_fraction=1", "data.split_fraction: must be in (0, 1)"},
+                      Invalid{"SplitZero", "data.split_fraction=0", "data.split_fraction: must be in (0, 1)"},
+                      Invalid{"Threads", "determinism.intra_op_threads=0", "determinism.intra_op_threads"},
+                      Invalid{"Optimizer", "optimizer.name=lion", "optimizer.name: unknown value 'lion'"},
+                      Invalid{"Capability", "determinism.cpu_capability=avx9", "determinism.cpu_capability"},
+                      Invalid{"MinLr", "optimizer.min_lr=5", "optimizer.min_lr: must be in [0, optimizer.lr)"},
+                      Invalid{"Source", "data.source=imagenet", "data.source: unknown value 'imagenet'"}),
+    [](const ::testing::TestParamInfo<Invalid>& info) { return info.param.name; });
+
+TEST(ConfigTest, MissingDataFileIsNamed) {
+  const std::string err = error_of([] {
+    load_config(testing::source_path("models/configs/mlp_fashion_mnist.textproto"), {"data.path=/nonexistent/fm"});
+  });
+  EXPECT_NE(err.find("/nonexistent/fm/train-images-idx3-ubyte.gz"), std::string::npos) << err;
+}
+
+TEST(ConfigTest, DigestIsStableAndSensitive) {
+  proto::RunConfig a = parse_config("seed: 1\nmodel { mlp {} }\n", "x");
+  resolve_config(&a);
+  proto::RunConfig b = a;
+  EXPECT_EQ(config_digest(a), config_digest(b));
+  b.mutable_optimizer()->set_lr(0.02);
+  EXPECT_NE(config_digest(a), config_digest(b));
+}
+
+}  // namespace
+}  // namespace repro

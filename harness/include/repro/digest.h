@@ -9,6 +9,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+namespace at {
+class Tensor;
+}
 
 namespace repro {
 
@@ -37,5 +43,16 @@ inline std::string digest_bytes(std::string_view bytes) { return digest_bytes(by
 // XXH3-128 of a file's content, streamed. Throws Error (input) naming `path` when it cannot
 // be opened or read.
 std::string digest_file(const std::string& path, std::uint64_t* size = nullptr);
+
+// Digest of a tensor's values. XXH3-128 over, in order: the dtype name ("Float"), the number
+// of dimensions and each size as little-endian int64, then the element bytes of a contiguous
+// CPU copy in row-major order. Views and non-contiguous tensors digest as their values, so
+// equal values give equal digests however they are laid out. An undefined tensor digests as
+// the bytes "undefined".
+std::string digest_tensor(const at::Tensor& tensor);
+
+// Digest of named tensors (a model's parameters then buffers): for each in order, the name's
+// length as int64 and its bytes, then the tensor as in digest_tensor, all in one XXH3-128.
+std::string digest_tensors(const std::vector<std::pair<std::string, at::Tensor>>& tensors);
 
 }  // namespace repro

@@ -1,0 +1,136 @@
+// repro/session.h: make an existing LibTorch training program reproducible and recorded.
+//
+// A Session applies everything that makes a run repeatable (seeds from one master seed,
+// deterministic algorithms, pinned thread counts), captures the environment, fingerprints the
+// input files, and records the run into its own directory: the resolved config, every derived
+// seed, each step's loss as exact bits, parameter digests, evaluations and the final status.
+//
+// The usual program, with the lines that change marked:
+//
+//   #include <repro/session.h>                                           // +
+//   int main(int argc, char** argv) {
+//     repro::Session session(repro::load_config("train.textproto"));     // + (replaces torch::manual_seed(1))
+//     Net model;
+//     session.watch(model);                                              // +
+//     torch::optim::SGD optimizer(model.parameters(), 0.01);
+//     for (int64_t step = 0; step < 1000; ++step) {
+//       ... forward, loss.backward(), optimizer.step() ...
+//       session.record_step(step, loss);                                 // +
+//     }
+//     session.finish();                                                  // +
+//   }
+//
+// Construct the Session before any other torch work: thread counts and CPU-kernel pins cannot
+// be changed once torch has started. Errors are repro::Error (see repro/error.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "proto/run_config.pb.h"
+#include "proto/run_record.pb.h"
+
+namespace at {
+class Tensor;
+}
+namespace torch::nn {
+class Module;
+}
+
+namespace repro {
+
+struct SessionOptions {
+  // Where run directories go; empty: config.record.runs_dir. The run directory is
+  // <runs_dir>/<run_id> unless `run_dir` is given.
+  std::string runs_dir;
+  // Exact run directory to create (must not exist). Set by `repro rerun` through the
+  // REPRO_RUN_DIR variable when empty here.
+  std::string run_dir;
+  // Recorded as the command that made the run; empty: this process's /proc/self/cmdline.
+  std::vector<std::string> argv;
+  // "session" for user programs; the built-in trainer says "repro run".
+  std::string origin = "session";
+  // On SIGINT/SIGTERM the run is recorded as interrupted at the next record_step(), then the
+  // signal takes its usual effect. Off: the program's own handlers stay in place.
+  bool handle_signals = true;
+  // When set, also log to <run_dir>/run.log.
+  bool log_file = true;
+};
+
+// What a step reports besides its loss. Negative values mean "not reported".
+struct StepExtras {
+  double lr = -1;
+  double grad_norm = -1;
+  int64_t epoch = -1;
+  const at::Tensor* batch = nullptr;  // digested when record.batch_digest is on
+};
+
+class Session {
+ public:
+  // Starts a run: resolves the seed (config.seed 0 → one drawn from std::random_device and
+  // recorded), applies determinism (repro/determinism.h), captures the environment, digests the
+  // config's data files and the code identity (git commit and dirty flag of the working
+  // directory's work tree, executable digest), and creates the run directory with its header.
+  // `config` should be resolved (repro/config.h); it is resolved again here so the record is
+  // complete. Throws Error (usage) for determinism that cannot be applied, Error (input) for
+  // unreadable data files or a run directory that exists.
+  explicit Session(proto::RunConfig config, SessionOptions options = {});
+  // A session that was not finished records status failed (during an exception: "exception
+  // while training"; otherwise "session ended without finish()"). Never throws.
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // The master seed in use, and derived seeds (recorded under their purpose).
+  std::uint64_t seed() const;
+  std::uint64_t seed(const std::string& purpose);
+  // A seeded engine for user code: std::mt19937_64 seeded with seed("user/" + purpose).
+  std::mt19937_64 rng(const std::string& purpose);
+
+  // Records the module's parameters and buffers (names, shapes, dtypes), its printed
+  // architecture and the initial digest; later digests cover the same tensors. Call once, after
+  // building the model and before training. `name` defaults to the module's own name().
+  void watch(const torch::nn::Module& module, const std::string& name = "");
+  // The same for tensors that are not one nn::Module (TorchScript, several modules): named
+  // parameters then named buffers, in a stable order.
+  void watch(const std::vector<std::pair<std::string, at::Tensor>>& parameters,
+             const std::vector<std::pair<std::string, at::Tensor>>& buffers, const std::string& name,
+             const std::string& summary);
+
+  // Records one optimisation step. `loss` is a scalar tensor; its value is stored exactly as
+  // produced (float32 bits, or float64). Steps must increase. The parameter digest is added
+  // every record.param_digest_every steps. Records reach the disk every record.flush_every
+  // steps. After SIGINT/SIGTERM (see SessionOptions::handle_signals) this call records the step,
+  // marks the run interrupted, and lets the signal end the process.
+  void record_step(int64_t step, const at::Tensor& loss, const StepExtras& extras = {});
+  // Records an evaluation ("validation", "test") at a step: metric name → value.
+  void record_eval(int64_t step, const std::string& split, const std::map<std::string, double>& metrics);
+
+  // Data fingerprint parts that only the training loop knows: the split, and each epoch's order.
+  void record_split(const at::Tensor& train_indices, const at::Tensor& validation_indices, int64_t test_samples);
+  void record_epoch_order(int64_t epoch, const at::Tensor& order);
+
+  // Digest of the watched tensors now (see repro/digest.h, digest_tensors).
+  std::string param_digest() const;
+
+  // Ends the run: final parameter digest, status finished, everything flushed.
+  void finish();
+  // Ends the run as failed, with a one-line reason (e.g. "loss is NaN at step 512").
+  void fail(const std::string& reason);
+
+  const std::string& run_dir() const;
+  const std::string& run_id() const;
+  const proto::RunConfig& config() const;  // resolved, with the seed actually used
+  const proto::RunRecord& header() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace repro

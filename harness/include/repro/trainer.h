@@ -1,0 +1,42 @@
+// repro/trainer.h: the built-in trainer behind `repro run`: a model and data source from the
+// registry (models/), an optimizer and LR schedule from the config, all through a Session.
+//
+// What it does, exactly (so that any other frontend can repeat it):
+//  1. Session(config) seeds and pins everything (repro/session.h, repro/determinism.h).
+//  2. Data: load_data(config.data, seed("data.synthetic")). Split: perm = randperm(N,
+//     generator seeded with seed("data.split")); the first round(N * split_fraction) entries
+//     of perm are the training split (in perm order), the rest the validation split.
+//  3. Normalisation (data.normalize): every feature of every set becomes (x - m) / s, with m
+//     and s the mean and (unbiased) standard deviation of all training-split feature values.
+//  4. Model: make_model(config.model), initialised from the default generator seeded in 1.
+//  5. Each epoch e: order = randperm(n_train, generator seeded with
+//     seed("data.shuffle/epoch/<e>")) when data.shuffle, else 0..n_train-1. Batches are
+//     consecutive slices of batch_size; an incomplete last slice is dropped.
+//  6. Each step: lr from the schedule; zero_grad; loss = cross_entropy(model(x), y) (mean);
+//     backward; grad_norm = sqrt(sum over parameters of sum(grad^2)); optimizer.step().
+//  7. Evaluations every train.eval_every steps and at the end on the validation split, then
+//     on the test set: mean cross-entropy and accuracy, in eval mode, without gradients.
+#pragma once
+
+#include <string>
+
+#include "proto/run_config.pb.h"
+#include "proto/run_record.pb.h"
+#include "repro/session.h"
+
+namespace repro {
+
+struct TrainOutcome {
+  std::string run_dir;
+  proto::RunStatus status = proto::RUN_STATUS_UNSPECIFIED;
+  std::string reason;
+};
+
+// Trains as described above. `config` must be resolved and validated (repro/config.h).
+// Progress goes to stderr: a progress bar on a terminal, else a log line every 10% of steps.
+// Throws Error (usage/input) for bad input — before the run directory exists when it can be
+// known then (determinism), else after recording the run as failed (a corrupt data file).
+// Any other failure during training is recorded (status failed) and returned.
+TrainOutcome train(const proto::RunConfig& config, SessionOptions options = {});
+
+}  // namespace repro

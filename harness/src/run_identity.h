@@ -1,0 +1,30 @@
+// Private: facts about a run that are not numerics: who and what made it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "proto/environment.pb.h"
+#include "proto/run_config.pb.h"
+#include "proto/run_record.pb.h"
+
+namespace repro::internal {
+
+// Git commit, dirty flag (tracked files only) and root of the work tree holding `dir`, plus the
+// executable's path and digest from `env`. Outside a work tree the git fields stay empty.
+proto::CodeIdentity capture_code_identity(const std::string& dir, const proto::Environment& env);
+
+// This process's argv, from /proc/self/cmdline.
+std::vector<std::string> process_argv();
+
+// Current working directory; empty if it cannot be read.
+std::string current_dir();
+
+// "2026-11-25T13:45:07Z"; and a run id "20261125-134507-<name>-<6 hex>".
+std::string utc_now_rfc3339();
+std::string make_run_id(const std::string& name);
+
+// File digests of the config's data files (models/data: data_files()).
+std::vector<proto::InputFile> fingerprint_data_files(const proto::DataConfig& data);
+
+}  // namespace repro::internal
