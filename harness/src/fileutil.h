@@ -1,0 +1,24 @@
+// Private file helpers for crash-safe writes. Errors are repro::Error naming the path.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace repro::internal {
+
+// Replaces `path` with `content` so that a reader sees the old file or the new one, never a
+// mix: writes "<dir>/.<name>.tmp-<pid>", fsyncs it, renames it over `path`, fsyncs the
+// directory. Throws Error (internal) on any I/O failure; the temporary file is removed.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+// The whole file. Throws Error (input) naming the file when it cannot be opened or read.
+std::string read_whole_file(const std::string& path);
+
+// Writes all `size` bytes to `fd`, retrying short writes and EINTR. Returns false with errno
+// set on failure (some bytes may have been written).
+bool write_all(int fd, const void* data, std::size_t size);
+
+// fsyncs a directory so that renames and creations in it are durable. Throws Error (internal).
+void fsync_dir(const std::string& dir);
+
+}  // namespace repro::internal
