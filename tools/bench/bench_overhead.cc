@@ -1,0 +1,113 @@
+// Benchmark: what recording costs. Not a test: figures for README, measured side by side in
+// one process so that machine noise hits both sides alike.
+//
+//   build/bench_overhead [--rounds N] [--steps K]
+//
+// 1. Training-step overhead of a Session with a parameter digest every step, on the demo CNN
+//    (Fashion-MNIST-shaped batches of 64): rounds alternate K bare steps and K recorded steps;
+//    the figure is the median over rounds of (recorded time / bare time).
+// 2. XXH3-128 digest throughput against memcpy on a 64 MiB float tensor.
+#include <ATen/ATen.h>
+#include <torch/optim.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <vector>
+
+#include "models/model.h"
+#include "repro/config.h"
+#include "repro/digest.h"
+#include "repro/session.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void bench_session(int rounds, int steps) {
+  const std::string dir = (std::filesystem::temp_directory_path() / "repro-bench-runs").string();
+  std::filesystem::remove_all(dir);
+  repro::proto::RunConfig config = repro::parse_config(
+      "seed: 1\nmodel { cnn { channels1: 16 channels2: 32 hidden: 128 } }\n"
+      "record { param_digest_every: 1 flush_every: 50 }\n",
+      "bench");
+  repro::SessionOptions options;
+  options.runs_dir = dir;
+  options.handle_signals = false;
+  options.log_file = false;
+  repro::Session session(config, options);
+  auto model = repro::models::make_model(session.config().model(), {{1, 28, 28}, 10});
+  session.watch(model->named_parameters(), model->named_buffers(), model->name(), model->summary());
+  std::vector<at::Tensor> params;
+  for (const auto& [n, p] : model->named_parameters()) params.push_back(p);
+  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(1e-3));
+  const at::Tensor x = at::randn({64, 1, 28, 28}), y = at::randint(0, 10, {64}, at::kLong);
+  int64_t step = 0;
+  auto train_step = [&](bool record) {
+    optimizer.zero_grad();
+    const at::Tensor loss = at::cross_entropy_loss(model->forward(x), y);
+    loss.backward();
+    optimizer.step();
+    if (record) session.record_step(step, loss);
+    ++step;
+  };
+  for (int i = 0; i < steps; ++i) train_step(false);  // warm-up
+  std::vector<double> ratios, bare_ms;
+  for (int r = 0; r < rounds; ++r) {
+    auto t0 = Clock::now();
+    for (int i = 0; i < steps; ++i) train_step(false);
+    const double bare = seconds_since(t0);
+    t0 = Clock::now();
+    for (int i = 0; i < steps; ++i) train_step(true);
+    const double recorded = seconds_since(t0);
+    ratios.push_back(recorded / bare);
+    bare_ms.push_back(1000 * bare / steps);
+  }
+  session.finish();
+  std::filesystem::remove_all(dir);
+  std::cout << "session overhead, demo CNN, param digest every step\n"
+            << "  bare step (median)            " << median(bare_ms) << " ms\n"
+            << "  recorded / bare (median of " << rounds << ") " << median(ratios) << "\n";
+}
+
+void bench_digest(int reps) {
+  const at::Tensor t = at::rand({16 * 1024 * 1024});  // 64 MiB of float32
+  std::vector<char> dst(t.numel() * 4);
+  std::vector<double> copy_s, digest_s;
+  std::string sink;
+  for (int r = 0; r < reps; ++r) {
+    auto t0 = Clock::now();
+    std::memcpy(dst.data(), t.data_ptr(), dst.size());
+    copy_s.push_back(seconds_since(t0));
+    t0 = Clock::now();
+    sink = repro::digest_tensor(t);
+    digest_s.push_back(seconds_since(t0));
+  }
+  const double gb = static_cast<double>(dst.size()) / 1e9;
+  std::cout << "64 MiB float tensor\n"
+            << "  memcpy                        " << gb / median(copy_s) << " GB/s\n"
+            << "  digest_tensor (XXH3-128)      " << gb / median(digest_s) << " GB/s\n"
+            << "  digest / memcpy time          " << median(digest_s) / median(copy_s) << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rounds = 15, steps = 20;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--rounds") rounds = std::max(1, std::atoi(argv[i + 1]));
+    if (std::string(argv[i]) == "--steps") steps = std::max(1, std::atoi(argv[i + 1]));
+  }
+  bench_digest(15);
+  bench_session(rounds, steps);
+  return 0;
+}
