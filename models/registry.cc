@@ -1,1 +1,27 @@
-// placeholder
+// make_model: the one place that maps a ModelConfig to a model builder.
+#include <torch/torch.h>
+
+#include "models/cnn.h"
+#include "models/mlp.h"
+#include "models/model.h"
+#include "repro/error.h"
+
+namespace repro::models {
+
+std::unique_ptr<TrainableModel> make_model(const proto::ModelConfig& config, const DataShape& shape) {
+  switch (config.kind_case()) {
+    case proto::ModelConfig::kMlp:
+      return make_mlp(config.mlp(), shape);
+    case proto::ModelConfig::kCnn:
+      return make_cnn(config.cnn(), shape);
+    case proto::ModelConfig::kTorchscript:
+      throw Error::usage("model.torchscript: not supported yet");
+    case proto::ModelConfig::KIND_NOT_SET:
+      break;
+  }
+  throw Error::usage("model: no model chosen (expected one of mlp, cnn)");
+}
+
+std::vector<std::string> model_names() { return {"mlp", "cnn"}; }
+
+}  // namespace repro::models
