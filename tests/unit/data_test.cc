@@ -162,6 +162,8 @@ TEST(DataTest, MalformedIdxNamesTheFile) {
   EXPECT_EQ(images.sum().item<int64_t>(), 12 * 7);
   expect_error([&] { internal::read_idx_labels(path); }, ErrorKind::kInput,
                {path + ": bad IDX magic 0x00000803 (expected 0x00000801 for label)"});
+  write_file(path, "");
+  expect_error([&] { internal::read_idx_labels(path); }, ErrorKind::kInput, {path + ": empty file"});
   write_gzip(path, std::string("\0\0\x08", 3));
   expect_error([&] { internal::read_idx_labels(path); }, ErrorKind::kInput, {path + ": truncated"});
 }
