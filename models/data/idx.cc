@@ -38,6 +38,12 @@ class GzReader {
     if (file_ == nullptr) {
       throw Error::input(path + ": cannot open: " + (errno ? std::strerror(errno) : "out of memory"));
     }
+    // zlib would call an empty file "not gzip"; say what it is.
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0) {
+      gzclose(file_);
+      throw Error::input(path + ": empty file");
+    }
   }
   ~GzReader() { gzclose(file_); }
   GzReader(const GzReader&) = delete;
@@ -87,7 +93,7 @@ class GzReader {
   gzFile file_ = nullptr;
 };
 
-// Reads an IDX file of unsigned bytes with `magic`, returning its sizes and a uint8 tensor.
+// Reads an IDX file of unsigned bytes with `magic` into a uint8 tensor of the sizes its header declares.
 at::Tensor read_idx(const std::string& path, uint32_t magic, const char* what) {
   GzReader in(path);
   const uint32_t got_magic = in.read_be32("IDX magic");
