@@ -1,9 +1,127 @@
-// repro show (placeholder until implemented).
-#include "commands.h"
+// repro show: print a run record (header, evaluations, steps).
+#include <google/protobuf/text_format.h>
+
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "options.h"
+#include "repro/environment.h"
 #include "repro/error.h"
+#include "repro/record.h"
+#include "run_format.h"
 
 namespace repro::cli {
+namespace {
 
-int run_show(const Args&) { throw Error::usage("repro show: not implemented yet"); }
+std::string join(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+
+std::string format_eval(const proto::EvalRecord& eval) {
+  std::string out = eval.split() + " @ step " + std::to_string(eval.step()) + ":";
+  std::map<std::string, double> sorted(eval.metrics().begin(), eval.metrics().end());
+  for (const auto& [name, value] : sorted) out += " " + name + "=" + format_double(value);
+  return out;
+}
+
+std::string format_summary(const RunData& run) {
+  const auto& h = run.header;
+  std::vector<std::vector<std::string>> rows;
+  auto row = [&rows](const std::string& key, const std::string& value) { rows.push_back({key, value}); };
+  row("run", h.run_id());
+  row("directory", run.dir);
+  row("status", status_name(run.status) + (run.status_reason.empty() ? "" : " (" + run.status_reason + ")"));
+  row("started", or_dash(h.started_at()));
+  row("finished", or_dash(h.finished_at()));
+  row("origin", or_dash(h.origin()));
+  if (!h.rerun_of().empty()) row("rerun of", h.rerun_of());
+  row("argv", or_dash(join(h.argv())));
+  row("cwd", or_dash(h.cwd()));
+  row("host, pid", or_dash(h.hostname()) + ", " + std::to_string(h.pid()));
+  row("seed", std::to_string(h.seed()));
+  row("steps", std::to_string(h.steps_completed()) + " completed / " + std::to_string(run.steps.size()) +
+                   " recorded" + (run.steps_torn ? " (a torn last frame was dropped)" : ""));
+  if (run.steps.empty()) {
+    row("final loss", "-");
+  } else {
+    const auto& last = run.steps.back();
+    row("final loss", format_loss(last) + " (" + or_dash(loss_bits_hex(last)) + ") at step " +
+                          std::to_string(last.step()));
+  }
+  row("final param digest", or_dash(h.final_param_digest()));
+  if (h.final_evals().empty()) row("final evals", "-");
+  for (const auto& e : h.final_evals()) row("final evals", format_eval(e));
+  row("evaluations", std::to_string(run.evals.size()) + " recorded");
+  row("model", or_dash(h.model().name()) + ", " + std::to_string(h.model().num_parameters()) + " parameters");
+  row("data", or_dash(h.data().source()) + " (train " + std::to_string(h.data().train_samples()) +
+                  ", validation " + std::to_string(h.data().validation_samples()) + ", test " +
+                  std::to_string(h.data().test_samples()) + ")");
+  for (const auto& f : h.data().files()) {
+    row("  " + f.role(), f.path() + "  " + std::to_string(f.size()) + " bytes  xxh3 " + f.xxh3());
+  }
+  const auto& d = h.determinism();
+  row("threads", "intra-op " + std::to_string(d.intra_op_threads()) + " (requested " +
+                     std::to_string(d.intra_op_threads_requested()) + "), inter-op " +
+                     std::to_string(d.inter_op_threads()) + " (requested " +
+                     std::to_string(d.inter_op_threads_requested()) + ")");
+  row("cpu capability", or_dash(d.cpu_capability()) + " (requested " +
+                            (d.cpu_capability_requested().empty() ? "none" : d.cpu_capability_requested()) + ")");
+  row("deterministic algorithms", d.deterministic_algorithms() ? "on" : "off");
+  std::string out = format_columns(rows);
+
+  std::string config;
+  google::protobuf::TextFormat::PrintToString(h.config(), &config);
+  out += "\nconfig (resolved)\n";
+  std::istringstream lines(config.empty() ? "(empty)\n" : config);
+  for (std::string line; std::getline(lines, line);) out += "  " + line + "\n";
+  return out;
+}
+
+std::string format_steps(const RunData& run) {
+  std::vector<std::vector<std::string>> rows{{"step", "loss", "loss bits", "lr", "grad_norm", "param digest"}};
+  for (const auto& s : run.steps) {
+    rows.push_back({std::to_string(s.step()), format_loss(s), or_dash(loss_bits_hex(s)), format_double(s.lr()),
+                    format_double(s.grad_norm()), or_dash(s.param_digest())});
+  }
+  return "\nsteps\n" + format_columns(rows);
+}
+
+}  // namespace
+
+int run_show(const Args& args) {
+  const CommandSpec spec{
+      "show", "repro show RUN_DIR [--json] [--steps]",
+      "Prints a run directory: run id, status (a run whose process is gone shows as\n"
+      "interrupted), origin, seed, steps, the final loss with its exact bits, evaluations, model,\n"
+      "data files and their digests, determinism settings, and the resolved config.\n"
+      "With --steps, also every recorded step. With --json, a RunView (proto/run_record.proto)."};
+  po::options_description options("options");
+  options.add_options()("steps", "also print every recorded step")(
+      "run-dir", po::value<std::string>()->value_name("RUN_DIR"), "the run directory");
+  po::positional_options_description positional;
+  positional.add("run-dir", 1);
+  po::variables_map vm;
+  if (!parse_command(spec, options, positional, args, vm)) return kExitOk;
+  if (!vm.count("run-dir")) throw Error::usage("repro show: missing RUN_DIR (see 'repro show --help')");
+  const bool with_steps = vm.count("steps") > 0;
+
+  const RunData run = read_run(vm["run-dir"].as<std::string>());
+  std::string out;
+  if (vm.count("json")) {
+    proto::RunView view = make_run_view(run);
+    if (!with_steps) view.clear_steps();
+    out = to_json(view);
+  } else {
+    out = format_summary(run);
+    if (with_steps) out += format_steps(run);
+  }
+  std::cout << out << std::flush;
+  return kExitOk;
+}
 
 }  // namespace repro::cli

@@ -40,7 +40,8 @@ class RunWriter {
   void append_eval(const proto::EvalRecord& eval);
   // Writes buffered records and fsyncs the streams. Throws Error (internal) on I/O failure.
   void flush();
-  // Flushes, then replaces record.pb atomically with `header`.
+  // Flushes, then replaces record.pb atomically with `header` (its schema_version is set).
+  // Throws Error (internal) on I/O failure; the previous record.pb is then left intact.
   void write_header(const proto::RunRecord& header);
 
   const std::string& dir() const;
@@ -59,7 +60,8 @@ struct RunData {
   std::vector<proto::EvalRecord> evals;
   bool steps_torn = false;  // steps.bin ended in a partial or corrupt frame (dropped)
   // header.status, except that a run whose header still says RUNNING but whose process is
-  // gone (same hostname, pid not alive) is reported INTERRUPTED.
+  // gone (same hostname, and pid <= 0 or no such process) is reported INTERRUPTED, with
+  // status_reason saying so. On another host a RUNNING header stays RUNNING.
   proto::RunStatus status = proto::RUN_STATUS_UNSPECIFIED;
   std::string status_reason;
 };
@@ -69,11 +71,13 @@ struct RunData {
 // reader's.
 RunData read_run(const std::string& dir);
 
-// Run directories directly under `runs_dir` (those with a record.pb), sorted by start time.
-// A missing `runs_dir` gives an empty list; an unreadable entry is skipped with a warning.
+// Run directories directly under `runs_dir` (those with a record.pb), sorted by the header's
+// started_at, then by name; hidden entries (temporary directories of RunWriter::create) are
+// skipped. A missing `runs_dir` gives an empty list; an unreadable entry is skipped with a
+// warning. Throws Error (input) when `runs_dir` exists but cannot be listed.
 std::vector<std::string> list_runs(const std::string& runs_dir);
 
-// "finished", "failed", "interrupted", "running".
+// "finished", "failed", "interrupted", "running"; "unspecified" for anything else.
 std::string status_name(proto::RunStatus status);
 
 }  // namespace repro
