@@ -109,6 +109,8 @@ struct BadInput {
   std::vector<std::string> args;
   std::string expected;  // a part of the one line
 };
+// Test names carry the case; print it instead of the struct's bytes.
+inline void PrintTo(const BadInput& c, std::ostream* os) { *os << c.name; }
 
 class EnvCliBadInputTest : public ::testing::TestWithParam<BadInput> {};
 

@@ -66,6 +66,8 @@ struct Repeatable {
   int threads;
   int64_t steps;
 };
+// Test names carry the case; print it instead of the struct's bytes.
+inline void PrintTo(const Repeatable& c, std::ostream* os) { *os << c.name; }
 
 class RunRepeatabilityTest : public ::testing::TestWithParam<Repeatable> {};
 
@@ -195,6 +197,8 @@ struct BadRun {
   std::vector<std::string> args;  // after "run"
   std::string expected;
 };
+// Test names carry the case; print it instead of the struct's bytes.
+inline void PrintTo(const BadRun& c, std::ostream* os) { *os << c.name; }
 
 class RunCliBadInputTest : public ::testing::TestWithParam<BadRun> {};
 
