@@ -10,8 +10,8 @@
 //   #include <repro/session.h>                                           // +
 //   int main(int argc, char** argv) {
 //     repro::Session session(repro::load_config("train.textproto"));     // + (replaces torch::manual_seed(1))
-//     Net model;
-//     session.watch(model);                                              // +
+//     Net model;                                                         // struct Net : torch::nn::Module
+//     session.watch(model);                                              // + (a TORCH_MODULE holder: *model)
 //     torch::optim::SGD optimizer(model.parameters(), 0.01);
 //     for (int64_t step = 0; step < 1000; ++step) {
 //       ... forward, loss.backward(), optimizer.step() ...
@@ -34,6 +34,7 @@
 
 #include "proto/run_config.pb.h"
 #include "proto/run_record.pb.h"
+#include "repro/config.h"
 
 namespace at {
 class Tensor;
