@@ -22,5 +22,8 @@ int run_env(const Args& args);
 int run_run(const Args& args);
 int run_show(const Args& args);
 int run_ls(const Args& args);
+int run_compare(const Args& args);
+int run_rerun(const Args& args);
+int run_check(const Args& args);
 
 }  // namespace repro::cli

@@ -17,6 +17,9 @@ const std::vector<Command>& commands() {
       {"run", "train from a config, deterministically, and record the run", run_run},
       {"show", "print a run record (header, evaluations, steps)", run_show},
       {"ls", "list the runs in a runs directory", run_ls},
+      {"rerun", "re-execute a recorded run in a fresh process and compare", run_rerun},
+      {"compare", "compare two runs: verdict, named causes, first divergent step", run_compare},
+      {"check", "nightly: rerun configs, compare with baselines, JUnit report", run_check},
       {"env", "show everything in this environment that can change a training result", run_env},
   };
   return kCommands;

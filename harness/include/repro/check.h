@@ -1,0 +1,42 @@
+// repro/check.h: the nightly check — rerun configs in fresh processes, compare with the first
+// run and with golden baselines, report as JUnit XML and a report directory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "proto/check.pb.h"
+#include "proto/report.pb.h"
+
+namespace repro {
+
+struct CheckOptions {
+  std::string repro_binary;    // the `repro` executable that runs each config (fresh processes)
+  int runs = 2;                // runs per entry (an entry's own `runs` wins)
+  int jobs = 1;                // runs at once
+  std::string baseline_dir;    // golden records: <baseline_dir>/<entry name>/ (a run directory)
+  bool update_baseline = false;
+  std::string junit_path;      // JUnit XML, when not empty
+  std::string report_dir;      // JSON reports, plots, summary.md; also holds the runs
+};
+
+struct CheckComparison {
+  std::string entry;
+  std::string name;  // "run 2 vs run 1", "run 1 vs baseline"
+  proto::ComparisonReport report;
+};
+
+struct CheckResult {
+  std::vector<CheckComparison> comparisons;
+  std::vector<std::string> errors;  // entries that could not run: "<entry>: <reason>"
+  bool passed() const;
+};
+
+// Reads a suite file, or a single run config as a suite of one entry. Throws Error (input)
+// naming file:line:column on a parse error.
+proto::CheckSuite load_suite(const std::string& path);
+
+// Runs the suite. Entry configs are resolved relative to `suite_dir`.
+CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_dir, const CheckOptions& options);
+
+}  // namespace repro
