@@ -140,12 +140,16 @@ std::unique_ptr<RunWriter> RunWriter::create(const std::string& dir, proto::RunR
   return std::unique_ptr<RunWriter>(new RunWriter(std::make_unique<Impl>(target.string())));
 }
 
-std::unique_ptr<RunWriter> RunWriter::reopen(const std::string& dir) {
+std::unique_ptr<RunWriter> RunWriter::reopen(const std::string& dir, const Keep& keep) {
   read_header(dir);
-  for (const char* name : {kStepsFile, kEvalsFile}) {
+  for (const auto& [name, limit] : {std::pair{kStepsFile, keep.steps}, std::pair{kEvalsFile, keep.evals}}) {
     const auto scan = internal::truncate_stream(join(dir, name));
     if (scan.torn) {
       spdlog::warn("{}: dropped a torn tail; {} complete record(s) kept", join(dir, name), scan.frames);
+    }
+    if (limit >= 0 && scan.frames > static_cast<std::size_t>(limit)) {
+      internal::truncate_stream(join(dir, name), static_cast<std::size_t>(limit));
+      spdlog::debug("{}: kept the first {} of {} record(s)", join(dir, name), limit, scan.frames);
     }
   }
   return std::unique_ptr<RunWriter>(new RunWriter(std::make_unique<Impl>(normalized(dir).string())));

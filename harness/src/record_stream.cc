@@ -78,9 +78,10 @@ StreamScan scan_frames(const std::string& path, std::string_view data,
   return scan;
 }
 
-StreamScan truncate_stream(const std::string& path) {
+StreamScan truncate_stream(const std::string& path, std::size_t keep_frames) {
   const std::string data = read_whole_file(path);
-  const StreamScan scan = scan_frames(path, data, [](std::string_view) { return true; });
+  std::size_t seen = 0;
+  const StreamScan scan = scan_frames(path, data, [&](std::string_view) { return seen++ < keep_frames; });
   if (!scan.torn) return scan;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) throw Error::internal(path + ": cannot open for truncation: " + errno_text());

@@ -58,9 +58,11 @@ template <typename Message>
 StreamContents<Message> read_stream(const std::string& path);
 
 // Cuts the stream file `path` back to its valid prefix (rewriting the magic if even that was
-// torn) and fsyncs it. Returns the scan made before cutting. Throws Error (input) for an
-// unreadable file or bad magic, Error (internal) when truncating fails.
-StreamScan truncate_stream(const std::string& path);
+// torn) and fsyncs it. With `keep_frames`, also cuts every valid frame after the first
+// `keep_frames` (resuming from a checkpoint); the scan then counts at most that many frames and
+// says torn when anything followed them. Returns the scan made before cutting. Throws Error
+// (input) for an unreadable file or bad magic, Error (internal) when truncating fails.
+StreamScan truncate_stream(const std::string& path, std::size_t keep_frames = SIZE_MAX);
 
 // Appends frames to an existing stream file. Frames are buffered in memory and reach the disk
 // at flush(); a failed flush cuts the file back to its last flushed size and keeps the buffer.

@@ -10,6 +10,7 @@
 // reads back, and a torn last frame is dropped, never misread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,9 +30,19 @@ class RunWriter {
   // Throws Error (input) when `dir` already exists or cannot be created.
   static std::unique_ptr<RunWriter> create(const std::string& dir, proto::RunRecord header);
 
+  // How many records of each stream RunWriter::reopen keeps; -1: every complete one.
+  struct Keep {
+    int64_t steps = -1;
+    int64_t evals = -1;
+  };
+
   // Reopens an existing run directory for appending (resume). Streams are first truncated to
-  // their last complete frame. Throws Error (input) naming the file on a missing or corrupt header.
-  static std::unique_ptr<RunWriter> reopen(const std::string& dir);
+  // their last complete frame (a torn tail is dropped with a warning), then to the first
+  // keep.steps / keep.evals records (a resume from a checkpoint drops what came after it; a
+  // stream with fewer records is left as it is). Throws Error (input) naming the file on a
+  // missing or corrupt header or stream, Error (internal) when truncating fails.
+  static std::unique_ptr<RunWriter> reopen(const std::string& dir, const Keep& keep);
+  static std::unique_ptr<RunWriter> reopen(const std::string& dir) { return reopen(dir, Keep{}); }
 
   ~RunWriter();  // flushes; never throws
 
