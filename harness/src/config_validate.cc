@@ -111,6 +111,7 @@ void validate_train(const proto::TrainConfig& t, Checker& c) {
   c.check(t.checkpoint_every() >= 0, "train.checkpoint_every", "must be >= 0 (0: at the end only)",
           t.checkpoint_every());
   c.check(t.eval_batch_size() > 0, "train.eval_batch_size", "must be > 0", t.eval_batch_size());
+  c.check(t.keep_checkpoints() >= 1, "train.keep_checkpoints", "must be >= 1", t.keep_checkpoints());
 }
 
 void validate_record(const proto::RecordConfig& r, Checker& c) {
