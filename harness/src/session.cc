@@ -12,6 +12,7 @@
 #include <exception>
 #include <unistd.h>
 
+#include "repro/checkpoint.h"
 #include "repro/config.h"
 #include "repro/determinism.h"
 #include "repro/digest.h"
@@ -19,6 +20,7 @@
 #include "repro/log.h"
 #include "repro/record.h"
 #include "run_identity.h"
+#include "session_resume.h"
 
 namespace repro {
 namespace {
@@ -44,6 +46,11 @@ struct Session::Impl {
   bool header_dirty = false;
   int64_t last_step = -1;
   int64_t since_flush = 0;
+  int64_t steps_recorded = 0;  // frames in steps.bin (a resumed run's kept ones included)
+  int64_t evals_recorded = 0;
+  bool resumed = false;
+  std::string checkpoint_path;     // resume: the checkpoint to restore, until resume()
+  std::string checkpoint_payload;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   struct sigaction old_int{}, old_term{};
 
@@ -71,6 +78,40 @@ struct Session::Impl {
 };
 
 Session::Session(proto::RunConfig config, SessionOptions options) : impl_(std::make_unique<Impl>()) {
+  auto& s = *impl_;
+  if (!options.resume_dir.empty()) {
+    s.options = std::move(options);
+    internal::ReopenedRun r = internal::reopen_run(s.options.resume_dir, config, s.options.strict_resume);
+    s.config = std::move(r.config);
+    s.header = std::move(r.header);
+    s.writer = std::move(r.writer);
+    s.resumed = true;
+    s.checkpoint_path = std::move(r.checkpoint_path);
+    s.checkpoint_payload = std::move(r.checkpoint_payload);
+    s.steps_recorded = r.counts.steps_recorded;
+    s.evals_recorded = r.counts.evals_recorded;
+    s.last_step = r.counts.last_step;
+    // elapsed_s continues from the last kept step
+    s.start -= std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(r.elapsed_s));
+  } else {
+    start_new(std::move(config), std::move(options));
+  }
+  const std::string& dir = s.writer->dir();
+  if (s.options.log_file) add_log_file(dir + "/run.log");
+  spdlog::debug("run {} recording into {}", s.header.run_id(), dir);
+
+  if (s.options.handle_signals) {
+    g_signal.store(0);
+    struct sigaction sa{};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &s.old_int);
+    sigaction(SIGTERM, &sa, &s.old_term);
+  }
+}
+
+void Session::start_new(proto::RunConfig config, SessionOptions options) {
   auto& s = *impl_;
   resolve_config(&config);
   if (config.seed() == 0) config.set_seed(draw_seed());
@@ -116,17 +157,6 @@ Session::Session(proto::RunConfig config, SessionOptions options) : impl_(std::m
     dir = runs + "/" + h.run_id();
   }
   s.writer = RunWriter::create(dir, h);
-  if (s.options.log_file) add_log_file(dir + "/run.log");
-  spdlog::debug("run {} recording into {}", h.run_id(), dir);
-
-  if (s.options.handle_signals) {
-    g_signal.store(0);
-    struct sigaction sa{};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &s.old_int);
-    sigaction(SIGTERM, &sa, &s.old_term);
-  }
 }
 
 Session::~Session() {
@@ -168,6 +198,7 @@ void Session::watch(const NamedTensors& parameters, const NamedTensors& buffers,
                     const std::string& summary) {
   auto& s = *impl_;
   auto* model = s.header.mutable_model();
+  const std::string recorded_initial = model->initial_digest();
   model->Clear();
   model->set_name(name);
   model->set_summary(summary);
@@ -186,7 +217,11 @@ void Session::watch(const NamedTensors& parameters, const NamedTensors& buffers,
   for (const auto& p : parameters) add(p, true);
   for (const auto& b : buffers) add(b, false);
   model->set_num_parameters(count);
-  model->set_initial_digest(digest_tensors(s.watched));
+  const std::string initial = digest_tensors(s.watched);
+  if (s.resumed && !recorded_initial.empty() && recorded_initial != initial) {
+    spdlog::warn("resume: the model's initial digest {} differs from the recorded {}", initial, recorded_initial);
+  }
+  model->set_initial_digest(s.resumed && !recorded_initial.empty() ? recorded_initial : initial);
   s.write_header();
 }
 
@@ -212,6 +247,7 @@ void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras
   if (s.config.record().batch_digest() && extras.batch != nullptr) r.set_batch_digest(digest_tensor(*extras.batch));
   r.set_elapsed_s(std::chrono::duration<double>(std::chrono::steady_clock::now() - s.start).count());
   s.writer->append_step(r);
+  ++s.steps_recorded;
   s.last_step = step;
   s.header.set_steps_completed(s.header.steps_completed() + 1);
   if (++s.since_flush >= s.config.record().flush_every()) {
@@ -234,6 +270,7 @@ void Session::record_eval(int64_t step, const std::string& split, const std::map
   e.set_split(split);
   for (const auto& [k, v] : metrics) (*e.mutable_metrics())[k] = v;
   s.writer->append_eval(e);
+  ++s.evals_recorded;
   // The header keeps the latest evaluation of each split.
   auto* evals = s.header.mutable_final_evals();
   for (int i = 0; i < evals->size(); ++i) {
@@ -270,6 +307,28 @@ void Session::record_epoch_order(int64_t epoch, const at::Tensor& order) {
 }
 
 std::string Session::param_digest() const { return digest_tensors(impl_->watched); }
+
+void Session::save_checkpoint(const CheckpointState& state, torch::optim::Optimizer* optimizer,
+                              const CheckpointSaveHook& user) {
+  auto& s = *impl_;
+  if (s.watched.empty()) throw Error::usage("save_checkpoint: call watch() first");
+  s.write_header();  // flushes the streams: a checkpoint never covers steps that are not on disk
+  const internal::CheckpointCounts counts{s.steps_recorded, s.evals_recorded, s.last_step};
+  const std::string payload = internal::save_checkpoint_archive(state, counts, s.watched, optimizer, user);
+  write_checkpoint_file(s.writer->dir(), state.step, payload, s.config.train().keep_checkpoints());
+  spdlog::debug("checkpoint after {} steps: {}", state.step, checkpoint_path(s.writer->dir(), state.step));
+}
+
+std::optional<CheckpointState> Session::resume(torch::optim::Optimizer* optimizer, const CheckpointLoadHook& user) {
+  auto& s = *impl_;
+  if (s.watched.empty()) throw Error::usage("resume: call watch() first");
+  if (s.checkpoint_payload.empty()) return std::nullopt;
+  const std::string payload = std::move(s.checkpoint_payload);
+  s.checkpoint_payload.clear();
+  return internal::restore_checkpoint_archive(payload, s.checkpoint_path, s.watched, optimizer, user);
+}
+
+bool Session::resumed() const { return impl_->resumed; }
 
 void Session::finish() { impl_->end(proto::FINISHED, ""); }
 

@@ -22,11 +22,26 @@
 //
 // Construct the Session before any other torch work: thread counts and CPU-kernel pins cannot
 // be changed once torch has started. Errors are repro::Error (see repro/error.h).
+//
+// Checkpoints and resume (repro/checkpoint.h): a loop that saves checkpoints can be killed at
+// any point and continued, bit for bit, by a fresh process that constructs its Session with
+// SessionOptions::resume_dir:
+//
+//   repro::SessionOptions options;
+//   options.resume_dir = argc > 1 ? argv[1] : "";                     // continue that run
+//   repro::Session session(config, options);
+//   Net model;  session.watch(model);  torch::optim::Adam optimizer(...);
+//   const auto from = session.resume(&optimizer).value_or(repro::CheckpointState{});
+//   for (int64_t step = from.step; step < 1000; ++step) {
+//     ... train, session.record_step(step, loss) ...
+//     if ((step + 1) % 100 == 0) session.save_checkpoint({step + 1, epoch, position}, &optimizer);
+//   }
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -34,6 +49,7 @@
 
 #include "proto/run_config.pb.h"
 #include "proto/run_record.pb.h"
+#include "repro/checkpoint.h"
 #include "repro/config.h"
 
 namespace at {
@@ -41,6 +57,9 @@ class Tensor;
 }
 namespace torch::nn {
 class Module;
+}
+namespace torch::optim {
+class Optimizer;
 }
 
 namespace repro {
@@ -61,6 +80,20 @@ struct SessionOptions {
   bool handle_signals = true;
   // When set, also log to <run_dir>/run.log.
   bool log_file = true;
+  // Continue the run recorded in this directory instead of starting a new one (default: empty,
+  // a new run). The recorded config and seed are used; from the `config` given to the Session
+  // only determinism.intra_op_threads and inter_op_threads are taken (pass header().config()
+  // or the same config file; another config is warned about and ignored). The run must be
+  // interrupted or failed: a finished run, or one whose process still runs, is Error (usage).
+  // The Session continues from the newest checkpoint that verifies (a corrupt newer one is
+  // named in a warning), cutting the recorded steps and evaluations back to it; without one the
+  // run starts again from step 0 in the same directory. Then call resume() once the model is
+  // watched and the optimizer built. The resume is recorded in header().resumes().
+  std::string resume_dir;
+  // With resume_dir: a difference from the recorded environment that can change numerics
+  // (threads, torch build, CPU capability, oneDNN ISA, BLAS/LAPACK/OpenMP libraries, numerics
+  // variables, data file digests) is Error (usage) naming it, instead of a warning. Default off.
+  bool strict_resume = false;
 };
 
 // What a step reports besides its loss. Negative values mean "not reported".
@@ -119,6 +152,25 @@ class Session {
   // Digest of the watched tensors now (see repro/digest.h, digest_tensors).
   std::string param_digest() const;
 
+  // Saves a checkpoint (repro/checkpoint.h) of the loop at `state` (state.step: steps done,
+  // the step index the loop continues with): the watched tensors, `optimizer` (may be null),
+  // torch's default CPU generator, the run's record counts, and what `user` writes into its
+  // archive. Call it after record_step() of the last step it covers; recorded steps are flushed
+  // first. Keeps the newest train.keep_checkpoints (default 3). Throws Error (usage) before
+  // watch(), Error (internal) on I/O failure.
+  void save_checkpoint(const CheckpointState& state, torch::optim::Optimizer* optimizer,
+                       const CheckpointSaveHook& user = {});
+  // On a Session made with resume_dir and a valid checkpoint: restores the watched tensors in
+  // place, `optimizer` (built over the same parameters, same order), the default CPU generator
+  // and the user state (`user` reads what the save hook wrote), and returns where the loop
+  // continues. Returns nullopt for a new run, a resumed run without a checkpoint (start from
+  // step 0), or on a second call. Call it after watch() and after building the model and
+  // optimizer, before the first step. Throws Error (input) naming the checkpoint when it does
+  // not fit the watched tensors or holds no optimizer state, Error (usage) before watch().
+  std::optional<CheckpointState> resume(torch::optim::Optimizer* optimizer, const CheckpointLoadHook& user = {});
+  // True when this Session continues an earlier run (SessionOptions::resume_dir).
+  bool resumed() const;
+
   // Ends the run: final parameter digest, status finished, everything flushed.
   void finish();
   // Ends the run as failed, with a one-line reason (e.g. "loss is NaN at step 512").
@@ -130,6 +182,8 @@ class Session {
   const proto::RunRecord& header() const;
 
  private:
+  void start_new(proto::RunConfig config, SessionOptions options);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
