@@ -117,18 +117,30 @@ void run_loop(const proto::RunConfig& config, Session& session) {
     throw Error::usage("train.batch_size: " + std::to_string(batch) + " is larger than the training split (" +
                        std::to_string(n_train) + " samples)");
   }
+  auto epoch_order = [&](int64_t e) {
+    return config.data().shuffle()
+               ? at::randperm(n_train, seeded_generator(session.seed("data.shuffle/epoch/" + std::to_string(e))),
+                              at::kLong)
+               : at::arange(n_train, at::kLong);
+  };
   internal::Progress progress(train_cfg.steps());
-  int64_t epoch = -1, pos = n_train;
+  int64_t epoch = -1, pos = n_train, first_step = 0;
   at::Tensor order;
+  // A resumed run continues where its checkpoint left off: parameters, optimizer and default
+  // generator restored; the epoch's order is a function of the seed, so recomputed.
+  if (const auto point = session.resume(optimizer.get())) {
+    first_step = point->step;
+    epoch = point->epoch;
+    pos = point->position;
+    if (epoch >= 0) order = epoch_order(epoch);
+  }
+  const int64_t every = train_cfg.checkpoint_every();
   model->train(true);
-  for (int64_t step = 0; step < train_cfg.steps(); ++step) {
+  for (int64_t step = first_step; step < train_cfg.steps(); ++step) {
     if (pos + batch > n_train) {  // next epoch; the incomplete tail is dropped
       ++epoch;
       pos = 0;
-      order = config.data().shuffle()
-                  ? at::randperm(n_train, seeded_generator(session.seed("data.shuffle/epoch/" + std::to_string(epoch))),
-                                 at::kLong)
-                  : at::arange(n_train, at::kLong);
+      order = epoch_order(epoch);
       session.record_epoch_order(epoch, order);
     }
     const at::Tensor idx = order.slice(0, pos, pos + batch);
@@ -150,6 +162,9 @@ void run_loop(const proto::RunConfig& config, Session& session) {
     const bool last = step + 1 == train_cfg.steps();
     if (!last && train_cfg.eval_every() > 0 && (step + 1) % train_cfg.eval_every() == 0) {
       session.record_eval(step, "validation", evaluate(*model, s.val_x, s.val_y, train_cfg.eval_batch_size()));
+    }
+    if (last || (every > 0 && (step + 1) % every == 0)) {
+      session.save_checkpoint({step + 1, epoch, pos}, optimizer.get());
     }
   }
   progress.done();

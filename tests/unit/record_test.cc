@@ -226,6 +226,30 @@ TEST(RecordTest, ReopenTruncatesTornTailSoAppendsContinue) {
   EXPECT_EQ(run.steps[3].loss_f32(), 3.5f);
 }
 
+TEST(RecordTest, ReopenKeepsOnlyTheFirstRecordsWhenAsked) {
+  TempDir tmp;
+  const std::string dir = tmp / "run";
+  {
+    auto writer = RunWriter::create(dir, make_header("r", "t"));
+    for (int i = 0; i < 6; ++i) writer->append_step(make_step(i, static_cast<float>(i)));
+    proto::EvalRecord eval;
+    eval.set_split("validation");
+    writer->append_eval(eval);
+  }
+  {
+    auto writer = RunWriter::reopen(dir, {4, 0});
+    writer->append_step(make_step(4, 40.0f));
+  }
+  const RunData run = read_run(dir);
+  EXPECT_FALSE(run.steps_torn);
+  ASSERT_EQ(run.steps.size(), 5u);
+  EXPECT_EQ(run.steps[3].loss_f32(), 3.0f);
+  EXPECT_EQ(run.steps[4].loss_f32(), 40.0f);
+  EXPECT_TRUE(run.evals.empty());
+  RunWriter::reopen(dir, {9, -1});  // more than there are: nothing changes
+  EXPECT_EQ(read_run(dir).steps.size(), 5u);
+}
+
 TEST(RecordTest, ReopenMissingRunThrows) {
   TempDir tmp;
   EXPECT_THROW(RunWriter::reopen(tmp / "nope"), Error);

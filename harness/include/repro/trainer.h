@@ -16,6 +16,11 @@
 //     backward; grad_norm = sqrt(sum over parameters of sum(grad^2)); optimizer.step().
 //  7. Evaluations every train.eval_every steps and at the end on the validation split, then
 //     on the test set: mean cross-entropy and accuracy, in eval mode, without gradients.
+//  8. Checkpoints (repro/checkpoint.h) after every train.checkpoint_every steps and after the
+//     last step (after its record and evaluation), holding parameters, buffers, optimizer,
+//     default generator and CheckpointState{steps done, epoch, index within the epoch}.
+//     With SessionOptions::resume_dir the loop restores the newest one, recomputes the
+//     epoch's order from its seed and continues; the lr of a step depends on the step only.
 #pragma once
 
 #include <string>
