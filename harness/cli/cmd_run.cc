@@ -1,15 +1,10 @@
 // repro run: train from a config, deterministically, and record the run.
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 
 #include <google/protobuf/struct.pb.h>
 
 #include "options.h"
+#include "reexec.h"
 #include "repro/environment.h"
 #include "repro/config.h"
 #include "repro/determinism.h"
@@ -17,27 +12,6 @@
 #include "repro/trainer.h"
 
 namespace repro::cli {
-namespace {
-
-// Pins of CPU kernel selection must be in the environment before torch starts: put them there
-// and start this program again, before any torch work happens in this process.
-void reexecute_with(const std::map<std::string, std::string>& pins) {
-  if (std::getenv("REPRO_REEXECUTED") != nullptr) {
-    throw Error::internal("re-executed with " + pins.begin()->first + " but the pin is still not in effect");
-  }
-  for (const auto& [name, value] : pins) setenv(name.c_str(), value.c_str(), 1);
-  setenv("REPRO_REEXECUTED", "1", 1);
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::vector<std::string> argv;
-  for (std::string arg; std::getline(in, arg, '\0');) argv.push_back(arg);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  execv("/proc/self/exe", args.data());
-  throw Error::internal(std::string("cannot re-execute /proc/self/exe: ") + std::strerror(errno));
-}
-
-}  // namespace
 
 int run_run(const Args& args) {
   const CommandSpec spec{

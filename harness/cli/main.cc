@@ -15,6 +15,7 @@ namespace repro::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"run", "train from a config, deterministically, and record the run", run_run},
+      {"resume", "continue an interrupted or failed run from its newest checkpoint", run_resume},
       {"show", "print a run record (header, evaluations, steps)", run_show},
       {"ls", "list the runs in a runs directory", run_ls},
       {"rerun", "re-execute a recorded run in a fresh process and compare", run_rerun},

@@ -1,0 +1,66 @@
+// repro resume: continue an interrupted or failed `repro run` from its newest checkpoint.
+#include <iostream>
+
+#include <google/protobuf/struct.pb.h>
+
+#include "options.h"
+#include "reexec.h"
+#include "repro/determinism.h"
+#include "repro/environment.h"
+#include "repro/error.h"
+#include "repro/record.h"
+#include "repro/trainer.h"
+
+namespace repro::cli {
+
+int run_resume(const Args& args) {
+  const CommandSpec spec{"resume", "repro resume RUN_DIR [--strict] [--intra-op-threads N] [--json]",
+                         "Continues an interrupted or failed run of the built-in trainer in this process, in the\n"
+                         "same run directory, from its newest checkpoint that verifies (a corrupt newer one is\n"
+                         "named in a warning and skipped), with the recorded config and seed. Steps and\n"
+                         "evaluations recorded after that checkpoint are dropped and done again; without a\n"
+                         "checkpoint the run starts again from step 0. The result is bit for bit the run that was\n"
+                         "never interrupted, provided the environment is the same: a difference that can change\n"
+                         "numerics (threads, torch build, CPU capability, BLAS/LAPACK, numerics variables, data\n"
+                         "files) is named in a warning, or refused with --strict.\n"
+                         "Exit: 0 finished, 1 the run failed, 2 nothing to resume (finished or still running),\n"
+                         "bad flag, or a difference under --strict, 130 interrupted."};
+  po::options_description options("options");
+  options.add_options()("run-dir", po::value<std::string>()->value_name("RUN_DIR")->required(),
+                        "the run directory to continue")(
+      "strict", "refuse (exit 2) when the environment differs from the recorded one in a way that can change numerics")(
+      "intra-op-threads", po::value<int>()->value_name("N"),
+      "run the rest with N intra-op threads instead of the recorded count (a difference: warned, --strict refuses)");
+  po::positional_options_description positional;
+  positional.add("run-dir", 1);
+  po::variables_map vm;
+  if (!parse_command(spec, options, positional, args, vm)) return kExitOk;
+  const std::string dir = vm["run-dir"].as<std::string>();
+
+  proto::RunConfig config = read_run(dir).header.config();
+  if (vm.count("intra-op-threads")) {
+    const int threads = vm["intra-op-threads"].as<int>();
+    if (threads < 1)
+      throw Error::usage("repro resume: --intra-op-threads must be >= 1 (got " + std::to_string(threads) + ")");
+    config.mutable_determinism()->set_intra_op_threads(threads);
+  }
+  if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with(pins);
+
+  SessionOptions session;
+  session.resume_dir = dir;
+  session.strict_resume = vm.count("strict") > 0;
+  const TrainOutcome outcome = train(config, session);
+  if (vm.count("json")) {
+    google::protobuf::Struct result;
+    (*result.mutable_fields())["run_dir"].set_string_value(outcome.run_dir);
+    (*result.mutable_fields())["status"].set_string_value(outcome.status == proto::FINISHED ? "finished" : "failed");
+    (*result.mutable_fields())["reason"].set_string_value(outcome.reason);
+    std::cout << to_json(result);
+  } else {
+    if (outcome.status != proto::FINISHED) std::cerr << "repro resume: the run failed: " << outcome.reason << "\n";
+    std::cout << outcome.run_dir << "\n";
+  }
+  return outcome.status == proto::FINISHED ? kExitOk : kExitCheckFailed;
+}
+
+}  // namespace repro::cli
