@@ -23,9 +23,7 @@ int64_t read_int(torch::serialize::InputArchive& archive, const std::string& key
   return value.toInt();
 }
 
-}  // namespace
-
-std::string save_checkpoint_archive(const CheckpointState& state, const CheckpointCounts& counts,
+std::string save_archive(const CheckpointState& state, const CheckpointCounts& counts,
                                     const NamedTensors& watched, torch::optim::Optimizer* optimizer,
                                     const CheckpointSaveHook& user) {
   torch::serialize::OutputArchive archive;
@@ -61,6 +59,15 @@ std::string save_checkpoint_archive(const CheckpointState& state, const Checkpoi
   std::ostringstream out;
   archive.save_to(out);
   return out.str();
+}
+
+}  // namespace
+
+std::string save_checkpoint_archive(const CheckpointState& state, const CheckpointCounts& counts,
+                                    const NamedTensors& watched, torch::optim::Optimizer* optimizer,
+                                    const CheckpointSaveHook& user) {
+  return with_context("checkpoint after " + std::to_string(state.step) + " steps",
+                      [&] { return save_archive(state, counts, watched, optimizer, user); });
 }
 
 std::pair<CheckpointState, CheckpointCounts> read_checkpoint_counts(const std::string& payload,

@@ -63,7 +63,7 @@ std::vector<CheckpointFile> list_checkpoints(const std::string& run_dir) {
 void write_checkpoint_file(const std::string& run_dir, int64_t step, const std::string& payload, int keep) {
   const std::string dir = checkpoint_dir(run_dir);
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  if (fs::create_directories(dir, ec)) internal::fsync_dir(run_dir);  // the new directory is durable
   if (ec) throw Error::internal(dir + ": cannot create directory: " + ec.message());
   std::string framed(kMagic);
   const std::uint64_t size = payload.size();
