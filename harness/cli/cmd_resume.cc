@@ -37,7 +37,13 @@ int run_resume(const Args& args) {
   if (!parse_command(spec, options, positional, args, vm)) return kExitOk;
   const std::string dir = vm["run-dir"].as<std::string>();
 
-  proto::RunConfig config = read_run(dir).header.config();
+  const RunData run = read_run(dir);
+  if (run.header.origin() != "repro run") {
+    throw Error::usage(dir + ": made by '" + run.header.origin() +
+                       "', not the built-in trainer; resume it by running that program again with "
+                       "SessionOptions::resume_dir");
+  }
+  proto::RunConfig config = run.header.config();
   if (vm.count("intra-op-threads")) {
     const int threads = vm["intra-op-threads"].as<int>();
     if (threads < 1)

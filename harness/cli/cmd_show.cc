@@ -40,6 +40,12 @@ std::string format_summary(const RunData& run) {
   row("finished", or_dash(h.finished_at()));
   row("origin", or_dash(h.origin()));
   if (!h.rerun_of().empty()) row("rerun of", h.rerun_of());
+  for (const auto& r : h.resumes()) {
+    const auto differences = r.environment_differences_size();
+    row("resumed", r.resumed_at() + " from step " + std::to_string(r.from_step()) + " (" +
+                       (r.checkpoint().empty() ? "no checkpoint" : r.checkpoint()) + ")" +
+                       (differences == 0 ? "" : ", environment differs: " + join(r.environment_differences())));
+  }
   row("argv", or_dash(join(h.argv())));
   row("cwd", or_dash(h.cwd()));
   row("host, pid", or_dash(h.hostname()) + ", " + std::to_string(h.pid()));
