@@ -13,6 +13,8 @@
 //     back to the checkpoint;
 //   - optional user state, written by a hook into a nested torch archive.
 // The learning-rate schedule is expected to be a pure function of the step; it is not saved.
+// Not saved: CUDA generators (the harness trains on CPU), engines from Session::rng() (save
+// what you need through the hook), and gradients (zero_grad() comes first in every step).
 //
 // Files: <run_dir>/checkpoints/ckpt-<step, 8 digits>.ckpt, written under a temporary name,
 // fsynced and renamed, so a crash leaves the previous checkpoints intact. Layout:
