@@ -1,6 +1,11 @@
 #include "session_resume.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <spdlog/spdlog.h>
 
@@ -35,9 +40,32 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
   return out;
 }
 
+// An exclusive flock on <dir>/.resume.lock while a resume takes over the run: once the header
+// says running with our pid, a second resume sees a live run; before that, this lock.
+class ResumeLock {
+ public:
+  explicit ResumeLock(const std::string& dir) {
+    const std::string path = dir + "/.resume.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error::input(path + ": cannot open: " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw Error::usage(dir + ": another process is resuming this run");
+    }
+  }
+  ~ResumeLock() { ::close(fd_); }
+  ResumeLock(const ResumeLock&) = delete;
+  ResumeLock& operator=(const ResumeLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
 ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested, bool strict) {
+  read_run(dir);  // a missing or corrupt run is an input error before anything is created in it
+  const ResumeLock lock(dir);
   const RunData run = read_run(dir);
   if (run.status == proto::FINISHED) throw Error::usage(dir + ": nothing to resume: run finished");
   if (run.status == proto::RUNNING) {

@@ -23,8 +23,9 @@ struct ReopenedRun {
 };
 
 // Continues the run in `dir`:
-//  1. refuses (Error usage) a finished run ("nothing to resume: run finished") and one whose
-//     process is still alive;
+//  1. refuses (Error usage) a finished run ("nothing to resume: run finished"), one whose
+//     process is still alive, and one another process is resuming (flock on <dir>/.resume.lock,
+//     held until the header says running with this pid);
 //  2. takes the recorded config, with the determinism thread counts of `requested`, and
 //     applies determinism with the recorded seed; warns when the rest of `requested` differs
 //     from the recorded config (the recorded one is used);

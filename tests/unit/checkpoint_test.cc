@@ -1,5 +1,9 @@
 #include "repro/checkpoint.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/nn/modules/linear.h>
@@ -161,6 +165,32 @@ TEST(SessionCheckpointTest, FinishedRunIsNotResumed) {
     EXPECT_EQ(e.kind(), ErrorKind::kUsage);
     EXPECT_NE(std::string(e.what()).find("nothing to resume: run finished"), std::string::npos) << e.what();
   }
+}
+
+TEST(SessionCheckpointTest, ARunBeingResumedElsewhereIsRefused) {
+  testing::TempDir runs;
+  std::string run_dir;
+  {
+    Session session(tiny_config(), options_in(runs.path().string()));
+    session.record_step(0, at::scalar_tensor(1.0f));
+    run_dir = session.run_dir();
+    session.fail("simulated crash");
+  }
+  const int fd = ::open((run_dir + "/.resume.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  SessionOptions options = options_in(runs.path().string());
+  options.resume_dir = run_dir;
+  try {
+    Session session(tiny_config(), options);
+    FAIL() << "resumed a run another process is resuming";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("another process is resuming"), std::string::npos) << e.what();
+  }
+  ::close(fd);
+  Session session(tiny_config(), options);  // the lock is gone: the resume goes ahead
+  EXPECT_TRUE(session.resumed());
+  session.finish();
 }
 
 }  // namespace
