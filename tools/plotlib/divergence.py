@@ -132,7 +132,13 @@ def draw(comparison, summary, first_div, first_digest_div, png_path, svg_path, s
                                       gridspec_kw={"height_ratios": [3, 2], "hspace": 0.08})
     top.plot(steps, comparison.loss_a, color="tab:blue", lw=1.4, label=label_a)
     top.plot(steps, comparison.loss_b, color="tab:orange", lw=1.2, ls="--", label=label_b)
-    top.set_ylabel("loss")
+    finite = [v for v in comparison.loss_a + comparison.loss_b if math.isfinite(v)]
+    if finite and min(finite) > 0 and max(finite) / min(finite) > 100:
+        # Losses spanning decades (a run that converges) read better on a log scale.
+        top.set_yscale("log")
+        top.set_ylabel("loss (log scale)")
+    else:
+        top.set_ylabel("loss")
     top.grid(True, alpha=0.3)
 
     positive = [d for d in comparison.abs_diff if d > 0 and math.isfinite(d)]
