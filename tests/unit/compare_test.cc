@@ -99,6 +99,21 @@ TEST(CompareTest, OneFlippedBitDivergesAtThatStep) {
   EXPECT_THAT(format_report(r, /*color=*/true), HasSubstr("\033[31mDIVERGED"));
 }
 
+TEST(CompareTest, WindowCentresOnTheLossDivergenceEvenAfterADigestOne) {
+  const RunData a = make_run(50);
+  RunData b = make_run(50);
+  b.steps[0].set_param_digest("other");  // parameters after step 0's update differ
+  flip_low_bit(b.steps[20]);
+  const auto r = compare_runs(a, b);
+  EXPECT_EQ(r.first_param_digest_divergent_step(), 0);
+  EXPECT_EQ(r.first_divergent_step(), 20);
+  EXPECT_THAT(r.summary(), HasSubstr("diverged at step 20"));
+  ASSERT_EQ(r.steps_size(), 9);
+  EXPECT_EQ(r.steps(0).step(), 17);
+  EXPECT_TRUE(r.steps(3).param_digest_compared());
+  EXPECT_TRUE(r.steps(3).param_digest_equal());
+}
+
 TEST(CompareTest, BitsOfNanAreCompared) {
   RunData a = make_run(5), b = make_run(5);
   a.steps[2].set_loss_f32(std::nanf(""));
