@@ -211,7 +211,8 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
 
   const bool zero_tolerance = tolerance.rtol == 0 && tolerance.atol == 0;
   bool numbers_differ = false, out_of_tolerance = false;
-  std::size_t window_center = common.size();  // index into `common` of the first divergent step
+  // Indices into `common` of the first loss and the first parameter digest divergence.
+  std::size_t first_loss_k = common.size(), first_digest_k = common.size();
   double max_abs = 0, max_rel = 0;
   for (std::size_t k = 0; k < common.size(); ++k) {
     const auto& sa = a.steps[common[k].first];
@@ -222,7 +223,7 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
       numbers_differ = true;
       if (!r.has_first_divergent_step()) {
         r.set_first_divergent_step(sa.step());
-        window_center = k;
+        first_loss_k = k;
       }
       const double diff = abs_diff(la.value, lb.value);
       max_abs = std::max(max_abs, diff);
@@ -236,7 +237,7 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
         !r.has_first_param_digest_divergent_step()) {
       r.set_first_param_digest_divergent_step(sa.step());
       numbers_differ = true;
-      if (window_center == common.size()) window_center = k;
+      first_digest_k = k;
       if (judged && zero_tolerance) out_of_tolerance = true;
     }
   }
@@ -260,6 +261,8 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
     if (!m.within_tolerance()) metric_out = true;
   }
 
+  // The window centres on the first loss divergence, else on the first digest divergence.
+  const std::size_t window_center = first_loss_k < common.size() ? first_loss_k : first_digest_k;
   if (window_center < common.size()) {
     const std::size_t begin = window_center >= 3 ? window_center - 3 : 0;
     const std::size_t end = std::min(common.size(), window_center + 6);
