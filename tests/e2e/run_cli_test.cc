@@ -248,27 +248,6 @@ INSTANTIATE_TEST_SUITE_P(
 namespace repro {
 namespace {
 
-// The demo's promise in README: at least 85% test accuracy on Fashion-MNIST (in about 70 s
-// alone on two cores; this asserts the accuracy, not the time).
-TEST(RunCliTest, DemoReachesEightyFivePercentTestAccuracy) {
-  testing::TempDir runs;
-  const auto r = testing::run_repro({"run", "--config", config_path("demo.textproto"), "--runs-dir", runs.path().string()});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const RunData run = read_run(run_dir_of(r));
-  double accuracy = -1;
-  for (const auto& e : run.header.final_evals()) {
-    if (e.split() == "test") accuracy = e.metrics().at("accuracy");
-  }
-  EXPECT_GE(accuracy, 0.85);
-  EXPECT_EQ(run.header.data().test_samples(), 10000);
-}
-
-}  // namespace
-}  // namespace repro
-
-namespace repro {
-namespace {
-
 // A CPU-kernel pin is read once when torch starts: `repro run` re-executes itself with it.
 TEST(RunCliTest, CapabilityPinIsPutInPlaceByReexecution) {
   testing::TempDir runs;
