@@ -2,8 +2,6 @@
 // with the golden baseline, update the baseline on request, write JUnit and a report directory.
 #include "repro/check.h"
 
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/text_format.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -17,20 +15,12 @@
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/record.h"
+#include "textproto.h"
 
 namespace repro {
 namespace {
 
 namespace fs = std::filesystem;
-namespace pb = google::protobuf;
-
-class FirstError : public pb::io::ErrorCollector {
- public:
-  void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
-    if (error.empty()) error = std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message;
-  }
-  std::string error;
-};
 
 std::string entry_name(const proto::CheckEntry& e) {
   return e.has_name() ? e.name() : fs::path(e.config()).stem().string();
@@ -70,10 +60,8 @@ proto::CheckSuite load_suite(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   proto::CheckSuite suite;
-  FirstError suite_errors;
-  pb::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&suite_errors);
-  if (parser.ParseFromString(text.str(), &suite) && suite.entry_size() > 0) return suite;
+  std::string suite_error;
+  if (internal::parse_text(text.str(), path, &suite, &suite_error) && suite.entry_size() > 0) return suite;
   // Not a suite: a single run config is a suite of one entry (parse_config names its errors).
   parse_config(text.str(), path);
   suite.Clear();
