@@ -1,9 +1,66 @@
-// repro rerun (placeholder until implemented).
-#include "commands.h"
+// repro rerun: re-execute a recorded run in a fresh process and compare it with the original.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "options.h"
+#include "repro/compare.h"
+#include "repro/environment.h"
 #include "repro/error.h"
+#include "repro/rerun.h"
+#include "tolerance_flags.h"
 
 namespace repro::cli {
 
-int run_rerun(const Args&) { throw Error::usage("repro rerun: not implemented yet"); }
+int run_rerun(const Args& args) {
+  const CommandSpec spec{
+      "rerun",
+      "repro rerun RUN_DIR [--runs-dir DIR] [--json] [--rtol X] [--atol X] [--from-step N]\n"
+      "                   [--allow-data-change] [--allow-changed-code] [--no-color]",
+      "Re-executes a recorded run in a fresh process — a built-in run from its recorded resolved\n"
+      "config, a user's program from its recorded argv and working directory — with the recorded\n"
+      "seed and numerics environment (thread counts, CPU-kernel pins, OMP_*/MKL_*... variables),\n"
+      "into a new run directory, then compares the two and prints the report.\n"
+      "Refuses before running when an input file's content changed since the run, or (for a\n"
+      "user's program) the executable did, naming it; the --allow flags run anyway and report it.\n"
+      "Exit: 0 identical or within tolerance, 1 diverged or refused, 2 bad input."};
+  po::options_description options("options");
+  options.add_options()("run-dir", po::value<std::string>()->value_name("RUN_DIR")->required(), "the run to repeat")(
+      "runs-dir", po::value<std::string>()->value_name("DIR"), "where the new run goes (default: beside the original)")(
+      "allow-data-change", "run even if input files changed since the run (the report names them)")(
+      "allow-changed-code", "run even if the program's executable changed since the run")(
+      "no-color", "no colour in the text report");
+  add_tolerance_flags(options);
+  po::positional_options_description positional;
+  positional.add("run-dir", 1);
+  po::variables_map vm;
+  if (!parse_command(spec, options, positional, args, vm)) return kExitOk;
+  const bool json = vm.count("json") > 0;
+
+  const RunData original = read_run(vm["run-dir"].as<std::string>());
+  RerunOptions opts;
+  if (vm.count("runs-dir")) opts.runs_dir = vm["runs-dir"].as<std::string>();
+  opts.allow_data_change = vm.count("allow-data-change") > 0;
+  opts.allow_changed_code = vm.count("allow-changed-code") > 0;
+  const Tolerance tolerance = tolerance_from_flags(vm, tolerance_of(original.header.config()));
+
+  const RerunResult result = rerun(original, opts);
+  proto::ComparisonReport report;
+  if (!result.refused.empty()) {
+    report.set_schema_version(kComparisonReportSchemaVersion);
+    report.set_run_a(original.dir);
+    report.set_run_id_a(original.header.run_id());
+    report.set_verdict(proto::INCOMPARABLE);
+    report.set_summary("refused: " + result.refused.front().explanation() +
+                       (result.refused.front().category() == "data" ? " (--allow-data-change runs anyway)"
+                                                                    : " (--allow-changed-code runs anyway)"));
+    for (const auto& d : result.refused) *report.add_differences() = d;
+  } else {
+    report = compare_runs(original, read_run(result.run_dir), tolerance);
+  }
+  const bool color = !vm.count("no-color") && isatty(STDOUT_FILENO);
+  std::cout << (json ? to_json(report) : format_report(report, color));
+  return exit_code_of(report);
+}
 
 }  // namespace repro::cli

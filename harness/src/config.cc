@@ -1,6 +1,5 @@
 #include "repro/config.h"
 
-#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/text_format.h>
@@ -10,27 +9,12 @@
 
 #include "repro/digest.h"
 #include "repro/error.h"
+#include "textproto.h"
 
 namespace repro {
 namespace {
 
 namespace pb = google::protobuf;
-
-// Keeps the first error, as "<origin>:<line>:<column>: <message>" (1-based).
-class FirstError : public pb::io::ErrorCollector {
- public:
-  explicit FirstError(std::string origin) : origin_(std::move(origin)) {}
-  void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
-    if (error_.empty()) {
-      error_ = origin_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message;
-    }
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string origin_;
-  std::string error_;
-};
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> parts;
@@ -86,12 +70,8 @@ void resolve_message(pb::Message* message) {
 
 proto::RunConfig parse_config(const std::string& text, const std::string& origin) {
   proto::RunConfig config;
-  FirstError errors(origin);
-  pb::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &config)) {
-    throw Error::input(errors.error().empty() ? origin + ": cannot parse config" : errors.error());
-  }
+  std::string error;
+  if (!internal::parse_text(text, origin, &config, &error)) throw Error::input(error);
   return config;
 }
 

@@ -63,18 +63,6 @@ std::string cpu_capability_name(const std::string& config) {
   return value == "NO AVX" ? "DEFAULT" : value;
 }
 
-// Prefixes of variables that change which kernels run, how many threads they use, or how GPU
-// libraries behave.
-bool is_numerics_variable(const std::string& name) {
-  static const char* const kPrefixes[] = {"OMP_",    "MKL_",   "OPENBLAS_", "GOTO",  "KMP_",
-                                          "ONEDNN_", "DNNL_",  "CUDA_",     "TORCH_", "CUBLAS_",
-                                          "CUDNN_",  "NVIDIA_TF32_", "ATEN_", "BLIS_", "GOMP_"};
-  for (const char* p : kPrefixes) {
-    if (name.rfind(p, 0) == 0) return true;
-  }
-  return name == "LD_PRELOAD" || name == "LD_LIBRARY_PATH";
-}
-
 void capture_torch(proto::TorchInfo* t, const std::map<std::string, std::string>& installed) {
   t->set_version(TORCH_VERSION);
   // The runtime package: Debian names it libtorch<major.minor> (libtorch1.13).
@@ -183,6 +171,16 @@ void capture_identity(proto::Identity* id, proto::Environment* env) {
 }
 
 }  // namespace
+
+bool is_numerics_variable(const std::string& name) {
+  static const char* const kPrefixes[] = {"OMP_",    "MKL_",   "OPENBLAS_", "GOTO",  "KMP_",
+                                          "ONEDNN_", "DNNL_",  "CUDA_",     "TORCH_", "CUBLAS_",
+                                          "CUDNN_",  "NVIDIA_TF32_", "ATEN_", "BLIS_", "GOMP_"};
+  for (const char* p : kPrefixes) {
+    if (name.rfind(p, 0) == 0) return true;
+  }
+  return name == "LD_PRELOAD" || name == "LD_LIBRARY_PATH";
+}
 
 proto::Environment capture_environment() {
   proto::Environment env;

@@ -244,3 +244,34 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace repro
+
+namespace repro {
+namespace {
+
+// A CPU-kernel pin is read once when torch starts: `repro run` re-executes itself with it.
+TEST(RunCliTest, CapabilityPinIsPutInPlaceByReexecution) {
+  testing::TempDir runs;
+  const RunData r = run_once("mlp_synthetic.textproto", runs.path().string(),
+                             {"train.steps=5", "determinism.cpu_capability=default"});
+  EXPECT_TRUE(r.header.determinism().reexecuted());
+  EXPECT_EQ(r.header.determinism().cpu_capability(), "DEFAULT");
+  EXPECT_EQ(r.header.environment().numerics_env().at("ATEN_CPU_CAPABILITY"), "default");
+  EXPECT_EQ(r.header.environment().torch().cpu_capability(), "DEFAULT");
+}
+
+// A pin this machine cannot honour is refused with the reason, never silently ignored.
+TEST(RunCliTest, CapabilityPinThatCannotBeHonouredIsRefusedOrHonoured) {
+  testing::TempDir runs;
+  const auto r = testing::run_repro({"run", "--config", config_path("mlp_synthetic.textproto"), "--runs-dir",
+                                     runs.path().string(), "--set", "train.steps=5", "--set",
+                                     "determinism.cpu_capability=avx512"});
+  if (r.exit_code == 0) {
+    EXPECT_EQ(read_run(run_dir_of(r)).header.determinism().cpu_capability(), "AVX512");
+  } else {
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("determinism.cpu_capability: 'avx512' requested but torch runs"), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace repro

@@ -23,6 +23,11 @@ inline constexpr unsigned kEnvironmentSchemaVersion = 1;
 // change during a process (CPU, OS, libraries, executable digest) are read once and cached.
 proto::Environment capture_environment();
 
+// Whether a variable can change numerics (and is therefore captured and reproduced by
+// reruns): OMP_*, MKL_*, OPENBLAS_*, GOTO*, KMP_*, GOMP_*, BLIS_*, ONEDNN_*, DNNL_*, ATEN_*,
+// CUDA_*, CUBLAS_*, CUDNN_*, NVIDIA_TF32_*, TORCH_*, LD_PRELOAD, LD_LIBRARY_PATH.
+bool is_numerics_variable(const std::string& name);
+
 // Text rendering: an aligned table grouped by topic (torch, threads, libraries, oneDNN,
 // variables, build, OS, CPU, CUDA, packages, identity, unavailable facts).
 std::string format_environment(const proto::Environment& env);

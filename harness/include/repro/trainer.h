@@ -13,7 +13,9 @@
 //     seed("data.shuffle/epoch/<e>")) when data.shuffle, else 0..n_train-1. Batches are
 //     consecutive slices of batch_size; an incomplete last slice is dropped.
 //  6. Each step: lr from the schedule; zero_grad; loss = cross_entropy(model(x), y) (mean);
-//     backward; grad_norm = sqrt(sum over parameters of sum(grad^2)); optimizer.step().
+//     backward; grad_norm = sqrt(sum over parameters of sum(grad^2)); optimizer.step(); then the
+//     step is recorded: its loss is the one computed before the update, its parameter digest
+//     (when due) the parameters after it.
 //  7. Evaluations every train.eval_every steps and at the end on the validation split, then
 //     on the test set: mean cross-entropy and accuracy, in eval mode, without gradients.
 //  8. Checkpoints (repro/checkpoint.h) after every train.checkpoint_every steps and after the

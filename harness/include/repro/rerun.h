@@ -1,0 +1,43 @@
+// repro/rerun.h: re-execute a recorded run in a fresh process, exactly as recorded.
+//
+// A built-in run (origin "repro run") is re-executed from its recorded resolved config (seed
+// included). A run made by a user's program through Session is re-executed from its recorded
+// argv in its recorded working directory, after checking that the executable is unchanged. In
+// both cases the child gets the recorded numerics variables (thread counts, CPU-kernel pins,
+// OMP_*/MKL_*/... exactly as they were) and records into a new directory as a rerun of the
+// original (REPRO_RUN_DIR and REPRO_RERUN_OF, read by the Session).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "proto/report.pb.h"
+#include "repro/record.h"
+
+namespace repro {
+
+struct RerunOptions {
+  std::string repro_binary;  // runs built-in configs; default: this executable (/proc/self/exe)
+  std::string runs_dir;      // where the new run goes; default: the original's parent directory
+  bool allow_data_change = false;
+  bool allow_changed_code = false;
+};
+
+// Input files of a run whose content changed since it was recorded (or that are gone), and,
+// for runs of a user's program, a changed executable; each as a Difference with its
+// explanation ("train-images-idx3-ubyte.gz content changed"). Empty when all is as recorded.
+std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record);
+
+struct RerunResult {
+  std::vector<proto::Difference> refused;  // non-empty: nothing was run (changed data or code)
+  std::string run_dir;                     // the new run, when one was made
+  int exit_code = 0;                       // the child's exit status (128 + signal)
+};
+
+// Re-executes `original` (see above) and waits for it. Refuses, running nothing, when
+// changed_inputs() is not empty, unless the options allow the change. The child's stdout is sent
+// to this process's stderr, so stdout stays free for the report. Throws Error (internal) when
+// the child exits without recording a run.
+RerunResult rerun(const RunData& original, const RerunOptions& options);
+
+}  // namespace repro

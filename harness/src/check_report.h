@@ -1,0 +1,20 @@
+// Private: what `repro check` writes: JSON reports, plots and summary.md under the report
+// directory, and JUnit XML.
+#pragma once
+
+#include "repro/check.h"
+
+namespace repro::internal {
+
+// Writes <report_dir>/<entry>/<comparison>.json for every comparison, a plot (PNG and SVG, via
+// tools/plot_divergence when it and /usr/bin/python3 are found) for each divergent one,
+// <report_dir>/summary.md, and options.junit_path when set. Never throws for a missing plot
+// tool: the summary says the plot was skipped and why.
+void write_check_report(const CheckResult& result, const CheckOptions& options);
+
+// The JUnit XML of a check: one <testsuite> per entry, one <testcase> per comparison; a failure
+// carries the summary and every difference's explanation; passing cases list the differences
+// in <system-out>; entry errors are <error>s.
+std::string junit_xml(const CheckResult& result);
+
+}  // namespace repro::internal

@@ -1,0 +1,32 @@
+// Internal to header_differences: collecting Difference entries, one file per part of a header.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "proto/environment.pb.h"
+#include "proto/report.pb.h"
+
+namespace repro::internal {
+
+// Appends differences to a list, in the order found (config, seeds, data, code, environment,
+// model), and turns values into text.
+class DifferenceList {
+ public:
+  // Adds one difference when `a` != `b`; `explanation` is prefixed with "<what> <a> vs <b>: ".
+  void add(const std::string& category, const std::string& field, const std::string& a, const std::string& b,
+           bool affects_numerics, const std::string& what, const std::string& why);
+  std::vector<proto::Difference> take() { return std::move(items_); }
+
+ private:
+  std::vector<proto::Difference> items_;
+};
+
+// Shortest text that reads back to the same double ("0.1", "1e-08").
+std::string double_text(double value);
+// "" shown as "(none)".
+std::string or_none(const std::string& text);
+
+void add_environment_differences(const proto::Environment& a, const proto::Environment& b, DifferenceList& out);
+
+}  // namespace repro::internal

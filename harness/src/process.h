@@ -1,0 +1,33 @@
+// Private: starting and waiting for child processes (reruns and checks run in fresh processes).
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace repro::internal {
+
+struct ChildSpec {
+  std::vector<std::string> argv;            // argv[0] is the executable's path
+  std::map<std::string, std::string> env;   // the child's whole environment
+  std::string cwd;                          // empty: inherit
+  std::string stdout_path;                  // empty: inherit; "-2": our stderr
+  std::string stderr_path;                  // empty: inherit
+};
+
+// This process's environment as a map.
+std::map<std::string, std::string> current_environment();
+
+// Starts the child. Throws Error (internal) when fork fails; a failing exec makes the child
+// exit with 127 (and cwd failure with 126).
+pid_t spawn(const ChildSpec& spec);
+
+// Waits for a child: its exit code, or 128 + signal number when a signal ended it.
+int wait_child(pid_t pid);
+
+// Waits for any child of `pids` to finish; returns its pid and sets *exit_code.
+pid_t wait_any(const std::vector<pid_t>& pids, int* exit_code);
+
+}  // namespace repro::internal

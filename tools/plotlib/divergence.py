@@ -1,0 +1,285 @@
+"""tools/plot_divergence: a divergence plot of two runs, from their directories or a compare report.
+
+    plot_divergence RUN_A RUN_B --out PREFIX [--proto-dir DIR]
+    plot_divergence --report REPORT.json --out PREFIX [--proto-dir DIR]
+
+Writes PREFIX.png and PREFIX.svg. Prints a one-line summary ("diverged at step K" or "identical
+over N steps", as the title says), then the two paths. Exit codes: 0 ok, 2 usage or bad input
+(one line on stderr naming the path), 3 anything unexpected.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+
+from . import protos, runs
+from .runs import InputError
+
+PROG = "plot_divergence"
+
+
+class Comparison:
+    """Loss of two runs over their common steps, and where they first differ."""
+
+    def __init__(self, run_a, run_b):
+        self.run_a = run_a
+        self.run_b = run_b
+        a, b = run_a.by_step(), run_b.by_step()
+        self.steps = sorted(set(a) & set(b))
+        self.loss_a, self.loss_b, self.abs_diff = [], [], []
+        self.first_divergent_step = None
+        self.first_param_digest_divergent_step = None
+        for step in self.steps:
+            va, kind_a, bits_a = runs.loss_of(a[step])
+            vb, kind_b, bits_b = runs.loss_of(b[step])
+            self.loss_a.append(float("nan") if va is None else va)
+            self.loss_b.append(float("nan") if vb is None else vb)
+            self.abs_diff.append(abs(va - vb) if va is not None and vb is not None else float("nan"))
+            if self.first_divergent_step is None and (kind_a, bits_a) != (kind_b, bits_b):
+                self.first_divergent_step = step
+            da, db = a[step].param_digest, b[step].param_digest
+            if self.first_param_digest_divergent_step is None and da and db and da != db:
+                self.first_param_digest_divergent_step = step
+
+    def summary(self):
+        if not self.steps:
+            return "incomparable: no common steps"
+        if self.first_divergent_step is not None:
+            return "diverged at step %d" % self.first_divergent_step
+        return "identical over %d steps" % len(self.steps)
+
+
+class ReportView:
+    """What a ComparisonReport says, in the terms the plot uses."""
+
+    VERDICTS = {"IDENTICAL": "identical", "WITHIN_TOLERANCE": "within tolerance",
+                "DIVERGED": "diverged", "INCOMPARABLE": "incomparable"}
+
+    def __init__(self, report, report_pb2):
+        self.report = report
+        self.verdict = report_pb2.Verdict.Name(report.verdict)
+        self.first_divergent_step = (report.first_divergent_step
+                                     if report.HasField("first_divergent_step") else None)
+        self.first_param_digest_divergent_step = (
+            report.first_param_digest_divergent_step
+            if report.HasField("first_param_digest_divergent_step") else None)
+
+    def summary(self, comparison):
+        n = self.report.steps_compared or len(comparison.steps)
+        k = self.first_divergent_step
+        if self.verdict == "IDENTICAL":
+            return "identical over %d steps" % n
+        if self.verdict == "DIVERGED" and k is not None:
+            return "diverged at step %d" % k
+        if self.verdict == "WITHIN_TOLERANCE":
+            where = "" if k is None else " (loss bits first differ at step %d)" % k
+            return "within tolerance over %d steps%s" % (n, where)
+        text = self.VERDICTS.get(self.verdict, self.verdict.lower())
+        if k is not None:
+            text += " (loss bits first differ at step %d)" % k
+        return text
+
+
+def read_report(path, report_pb2):
+    from google.protobuf import json_format
+
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise InputError("%s: no such report" % path)
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError("%s: cannot read report: %s" % (path, getattr(e, "strerror", None) or e))
+    report = report_pb2.ComparisonReport()
+    try:
+        # Unknown fields are allowed: `repro compare` may add fields this tool does not draw.
+        json_format.Parse(text, report, ignore_unknown_fields=True)
+    except (json_format.ParseError, ValueError) as e:
+        first = (str(e).splitlines() or ["invalid"])[0]
+        raise InputError("%s: not a ComparisonReport in JSON: %s" % (path, first))
+    if not report.run_a or not report.run_b:
+        raise InputError("%s: report names no run_a/run_b directories" % path)
+    return report
+
+
+def resolve_run_dir(directory, report_path):
+    """A relative directory in a report is taken from the current directory, else beside the report."""
+    if os.path.isabs(directory) or os.path.exists(directory):
+        return directory
+    beside = os.path.join(os.path.dirname(os.path.abspath(report_path)), directory)
+    return beside if os.path.exists(beside) else directory
+
+
+def _fmt_step(step):
+    return "step %d" % step
+
+
+def draw(comparison, summary, first_div, first_digest_div, png_path, svg_path, source_note):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "reprotorch"  # stable SVG ids: same input, same file
+    import matplotlib.pyplot as plt
+
+    steps = comparison.steps
+    label_a, label_b = comparison.run_a.label, comparison.run_b.label
+    if label_a == label_b:
+        label_a, label_b = "A: " + label_a, "B: " + label_b
+
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 6.4), dpi=100,
+                                      gridspec_kw={"height_ratios": [3, 2], "hspace": 0.08})
+    top.plot(steps, comparison.loss_a, color="tab:blue", lw=1.4, label=label_a)
+    top.plot(steps, comparison.loss_b, color="tab:orange", lw=1.2, ls="--", label=label_b)
+    finite = [v for v in comparison.loss_a + comparison.loss_b if math.isfinite(v)]
+    if finite and min(finite) > 0 and max(finite) / min(finite) > 100:
+        # Losses spanning decades (a run that converges) read better on a log scale.
+        top.set_yscale("log")
+        top.set_ylabel("loss (log scale)")
+    else:
+        top.set_ylabel("loss")
+    top.grid(True, alpha=0.3)
+
+    positive = [d for d in comparison.abs_diff if d > 0 and math.isfinite(d)]
+    zero_steps = [s for s, d in zip(steps, comparison.abs_diff) if d == 0]
+    nz_steps = [s for s, d in zip(steps, comparison.abs_diff) if d > 0 and math.isfinite(d)]
+    nz_vals = [d for d in comparison.abs_diff if d > 0 and math.isfinite(d)]
+    floor = 10.0 ** math.floor(math.log10(min(positive)) - 1) if positive else 1e-12
+    if nz_steps:
+        bottom.plot(nz_steps, nz_vals, color="tab:red", lw=1.0, marker=".", ms=3,
+                    label="|loss A − loss B|")
+    if zero_steps:
+        # Zeros have no place on a log scale: they are drawn at a floor below every nonzero value.
+        bottom.plot(zero_steps, [floor] * len(zero_steps), ls="none", marker="|", ms=8, mew=1.5,
+                    color="0.45", label="Δ = 0 (bitwise equal), drawn at the floor %.0e" % floor)
+    bottom.set_yscale("log")
+    bottom.set_ylabel("|Δ loss|")
+    bottom.set_xlabel("step")
+    bottom.grid(True, which="major", alpha=0.3)
+
+    for ax in (top, bottom):
+        if first_div is not None:
+            ax.axvline(first_div, color="tab:red", ls="--", lw=1.1,
+                       label="first loss divergence (%s)" % _fmt_step(first_div) if ax is top else None)
+        if first_digest_div is not None:
+            ax.axvline(first_digest_div, color="tab:purple", ls=":", lw=1.4,
+                       label=("first parameter-digest divergence (%s)" % _fmt_step(first_digest_div)
+                              if ax is top else None))
+    top.legend(loc="best", fontsize=8, framealpha=0.9)
+    if nz_steps or zero_steps:
+        bottom.legend(loc="best", fontsize=8, framealpha=0.9)
+
+    fig.suptitle(summary, fontsize=13, y=0.975)
+    top.set_title("%s  vs  %s%s" % (comparison.run_a.label, comparison.run_b.label, source_note),
+                  fontsize=8.5, color="0.3")
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.89, bottom=0.08)
+    try:
+        fig.savefig(png_path, format="png", metadata={"Software": None})
+        fig.savefig(svg_path, format="svg", metadata={"Date": None, "Creator": None})
+    finally:
+        plt.close(fig)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        sys.stderr.write("%s: %s (see --help)\n" % (PROG, message))
+        sys.exit(2)
+
+
+def parse_args(argv):
+    p = _Parser(prog=PROG, description="Plot where two reprotorch runs diverge.",
+                epilog="Writes PREFIX.png and PREFIX.svg; prints a one-line summary and both paths. "
+                       "Exit codes: 0 ok, 2 usage or bad input, 3 internal error.")
+    p.add_argument("runs", nargs="*", metavar="RUN_DIR", help="two run directories, A then B")
+    p.add_argument("--report", metavar="REPORT_JSON",
+                   help="a `repro compare --json` report; plots its run_a and run_b")
+    p.add_argument("--out", required=True, metavar="PREFIX", help="output path without extension")
+    p.add_argument("--proto-dir", metavar="DIR",
+                   help="directory of reprotorch's .proto files (default: the repository's proto/)")
+    args = p.parse_args(argv)
+    if args.report and args.runs:
+        p.error("give either two run directories or --report, not both")
+    if not args.report and len(args.runs) != 2:
+        p.error("expected two run directories (or --report REPORT_JSON)")
+    return args
+
+
+def run(argv):
+    args = parse_args(argv)
+    try:
+        import matplotlib  # noqa: F401
+        import google.protobuf  # noqa: F401
+    except ImportError as e:
+        sys.stderr.write("%s: %s; run with Debian's /usr/bin/python3 after tools/bootstrap "
+                         "(python3-matplotlib, python3-protobuf)\n" % (PROG, e))
+        return 3
+    if args.proto_dir and not os.path.isdir(args.proto_dir):
+        raise InputError("%s: no such proto directory" % args.proto_dir)
+    try:
+        run_record_pb2, report_pb2 = protos.load(args.proto_dir)
+    except protos.ProtoError as e:
+        sys.stderr.write("%s: %s\n" % (PROG, e))
+        return 3
+
+    view = None
+    if args.report:
+        report = read_report(args.report, report_pb2)
+        view = ReportView(report, report_pb2)
+        dir_a = resolve_run_dir(report.run_a, args.report)
+        dir_b = resolve_run_dir(report.run_b, args.report)
+    else:
+        dir_a, dir_b = args.runs
+    comparison = Comparison(runs.read_run(dir_a, run_record_pb2), runs.read_run(dir_b, run_record_pb2))
+
+    if view is not None:
+        summary = view.summary(comparison)
+        first_div = view.first_divergent_step
+        first_digest_div = view.first_param_digest_divergent_step
+        source_note = "   (steps marked from %s)" % os.path.basename(args.report)
+        if first_div != comparison.first_divergent_step:
+            sys.stderr.write("%s: note: the report's first divergent step (%s) differs from the "
+                             "records' (%s)\n" % (PROG, first_div, comparison.first_divergent_step))
+    else:
+        summary = comparison.summary()
+        first_div = comparison.first_divergent_step
+        first_digest_div = comparison.first_param_digest_divergent_step
+        source_note = ""
+    for r in (comparison.run_a, comparison.run_b):
+        if r.steps_torn:
+            source_note += "   [%s: steps.bin ends in a torn frame, dropped]" % r.label
+
+    png_path, svg_path = args.out + ".png", args.out + ".svg"
+    parent = os.path.dirname(os.path.abspath(args.out))
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as e:
+        raise InputError("%s: cannot create output directory: %s" % (parent, e.strerror))
+    try:
+        draw(comparison, summary, first_div, first_digest_div, png_path, svg_path, source_note)
+    except OSError as e:
+        raise InputError("%s: cannot write: %s" % (e.filename or args.out, e.strerror or e))
+
+    line = summary
+    if first_digest_div is not None:
+        line += "; parameter digests first differ at step %d" % first_digest_div
+    print(line)
+    print(png_path)
+    print(svg_path)
+    return 0
+
+
+def main(argv=None):
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except InputError as e:
+        sys.stderr.write("%s: %s\n" % (PROG, e))
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # anything unexpected: say so, with the traceback for a bug report
+        import traceback
+
+        sys.stderr.write("%s: internal error\n" % PROG)
+        traceback.print_exc()
+        return 3
