@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "options.h"
+#include "repro/snapshot.h"
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/record.h"
@@ -97,15 +98,31 @@ std::string format_steps(const RunData& run) {
   return "\nsteps\n" + format_columns(rows);
 }
 
+std::string format_snapshot(const std::string& path, const proto::SnapshotIdentity& id) {
+  std::ostringstream out;
+  out << "snapshot        " << path << " (verified)\n"
+      << "run             " << id.run_id() << "\n"
+      << "exported from   " << id.run_dir() << " at " << id.exported_at() << "\n"
+      << "model           " << id.model() << ", " << id.tensors_size() << " tensors, after " << id.steps()
+      << " steps\n"
+      << "param digest    " << id.param_digest() << "\n"
+      << "config digest   " << id.config_digest() << "\n"
+      << "data digest     " << id.data_digest() << "\n"
+      << "code            " << (id.code().git_commit().empty() ? "(no git)" : id.code().git_commit())
+      << (id.code().git_dirty() ? " (dirty)" : "") << ", executable xxh3 " << id.code().executable_xxh3() << "\n";
+  return out.str();
+}
+
 }  // namespace
 
 int run_show(const Args& args) {
   const CommandSpec spec{
-      "show", "repro show RUN_DIR [--json] [--steps]",
+      "show", "repro show RUN_DIR|SNAPSHOT [--json] [--steps]",
       "Prints a run directory: run id, status (a run whose process is gone shows as\n"
       "interrupted), origin, seed, steps, the final loss with its exact bits, evaluations, model,\n"
       "data files and their digests, determinism settings, and the resolved config.\n"
-      "With --steps, also every recorded step. With --json, a RunView (proto/run_record.proto)."};
+      "With --steps, also every recorded step. With --json, a RunView (proto/run_record.proto).\n"
+      "Given a model snapshot (repro export), verifies it and prints the identity of its run."};
   po::options_description options("options");
   options.add_options()("steps", "also print every recorded step")(
       "run-dir", po::value<std::string>()->value_name("RUN_DIR"), "the run directory");
@@ -116,7 +133,14 @@ int run_show(const Args& args) {
   if (!vm.count("run-dir")) throw Error::usage("repro show: missing RUN_DIR (see 'repro show --help')");
   const bool with_steps = vm.count("steps") > 0;
 
-  const RunData run = read_run(vm["run-dir"].as<std::string>());
+  const std::string target = vm["run-dir"].as<std::string>();
+  if (is_snapshot_file(target)) {
+    const Snapshot snapshot = load_snapshot(target);
+    std::cout << (vm.count("json") ? to_json(snapshot.identity) : format_snapshot(target, snapshot.identity))
+              << std::flush;
+    return kExitOk;
+  }
+  const RunData run = read_run(target);
   std::string out;
   if (vm.count("json")) {
     proto::RunView view = make_run_view(run);

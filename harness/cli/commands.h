@@ -21,6 +21,7 @@ const std::vector<Command>& commands();
 int run_env(const Args& args);
 int run_run(const Args& args);
 int run_resume(const Args& args);
+int run_export(const Args& args);
 int run_show(const Args& args);
 int run_ls(const Args& args);
 int run_compare(const Args& args);

@@ -18,8 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kMagic = "RPRCKPT1";
-constexpr std::size_t kDigestSize = 32;
-constexpr std::size_t kHeaderSize = 8 + 8 + kDigestSize;
 
 // "ckpt-00000010.ckpt" → 10; anything else → nullopt.
 std::optional<int64_t> step_of(const std::string& name) {
@@ -65,12 +63,7 @@ void write_checkpoint_file(const std::string& run_dir, int64_t step, const std::
   std::error_code ec;
   if (fs::create_directories(dir, ec)) internal::fsync_dir(run_dir);  // the new directory is durable
   if (ec) throw Error::internal(dir + ": cannot create directory: " + ec.message());
-  std::string framed(kMagic);
-  const std::uint64_t size = payload.size();
-  for (int i = 0; i < 8; ++i) framed.push_back(static_cast<char>((size >> (8 * i)) & 0xff));
-  framed += digest_bytes(payload);
-  framed += payload;
-  internal::write_file_atomic(checkpoint_path(run_dir, step), framed);
+  internal::write_file_atomic(checkpoint_path(run_dir, step), internal::frame_payload(kMagic, payload));
 
   const auto files = list_checkpoints(run_dir);
   const std::size_t kept = static_cast<std::size_t>(std::max(keep, 1));
@@ -81,20 +74,7 @@ void write_checkpoint_file(const std::string& run_dir, int64_t step, const std::
 }
 
 std::string read_checkpoint_file(const std::string& path) {
-  std::string data = internal::read_whole_file(path);
-  if (data.size() < kHeaderSize || std::string_view(data).substr(0, kMagic.size()) != kMagic) {
-    throw Error::input(path + ": not a checkpoint (bad magic or shorter than its header)");
-  }
-  std::uint64_t size = 0;
-  for (int i = 0; i < 8; ++i) size |= static_cast<std::uint64_t>(static_cast<unsigned char>(data[8 + i])) << (8 * i);
-  if (size != data.size() - kHeaderSize) {
-    throw Error::input(path + ": corrupt checkpoint: " + std::to_string(data.size() - kHeaderSize) +
-                       " payload bytes, header says " + std::to_string(size) + " (truncated?)");
-  }
-  const std::string recorded = data.substr(16, kDigestSize);
-  std::string payload = data.substr(kHeaderSize);
-  if (digest_bytes(payload) != recorded) throw Error::input(path + ": corrupt checkpoint: digest mismatch");
-  return payload;
+  return internal::unframe_payload(internal::read_whole_file(path), kMagic, path, "checkpoint");
 }
 
 }  // namespace repro

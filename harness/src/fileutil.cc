@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "repro/digest.h"
 #include "repro/error.h"
 
 namespace repro::internal {
@@ -101,6 +102,36 @@ std::string read_whole_file(const std::string& path) {
     content.append(buf, static_cast<std::size_t>(n));
   }
   return content;
+}
+
+std::string frame_payload(std::string_view magic, const std::string& payload) {
+  std::string framed(magic);
+  const std::uint64_t size = payload.size();
+  for (int i = 0; i < 8; ++i) framed.push_back(static_cast<char>((size >> (8 * i)) & 0xff));
+  framed += digest_bytes(payload);
+  framed += payload;
+  return framed;
+}
+
+std::string unframe_payload(const std::string& data, std::string_view magic, const std::string& path,
+                            const std::string& what) {
+  constexpr std::size_t kDigestSize = 32;
+  const std::size_t header = magic.size() + 8 + kDigestSize;
+  if (data.size() < header || std::string_view(data).substr(0, magic.size()) != magic) {
+    throw Error::input(path + ": not a " + what + " (bad magic or shorter than its header)");
+  }
+  std::uint64_t size = 0;
+  for (int i = 0; i < 8; ++i) {
+    size |= static_cast<std::uint64_t>(static_cast<unsigned char>(data[magic.size() + i])) << (8 * i);
+  }
+  if (size != data.size() - header) {
+    throw Error::input(path + ": corrupt " + what + ": " + std::to_string(data.size() - header) +
+                       " payload bytes, header says " + std::to_string(size) + " (truncated?)");
+  }
+  const std::string recorded = data.substr(magic.size() + 8, kDigestSize);
+  std::string payload = data.substr(header);
+  if (digest_bytes(payload) != recorded) throw Error::input(path + ": corrupt " + what + ": digest mismatch");
+  return payload;
 }
 
 }  // namespace repro::internal

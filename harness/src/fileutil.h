@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace repro::internal {
 
@@ -20,5 +21,13 @@ bool write_all(int fd, const void* data, std::size_t size);
 
 // fsyncs a directory so that renames and creations in it are durable. Throws Error (internal).
 void fsync_dir(const std::string& dir);
+
+// Self-checking file framing (checkpoints, snapshots): an 8-byte magic, the payload size as
+// u64 little-endian, the payload's XXH3-128 as 32 hex digits, then the payload.
+std::string frame_payload(std::string_view magic, const std::string& payload);
+// The verified payload of framed `data` read from `path`. Throws Error (input) naming the file
+// and the problem ("not a <what> (bad magic...)", truncated, digest mismatch).
+std::string unframe_payload(const std::string& data, std::string_view magic, const std::string& path,
+                            const std::string& what);
 
 }  // namespace repro::internal
