@@ -143,7 +143,7 @@ TEST_F(ResumeCliTest, MlpKilledBeforeAtAndAfterCheckpointsResumesBitwise) {
 TEST_F(ResumeCliTest, CnnWithAdamDropoutBatchNormResumesBitwise) {
   const Case c = cnn_case();
   const RunData& ref = reference("cnn", c);
-  for (const std::size_t target : {10, 23}) {
+  for (const std::size_t target : {5, 10, 11, 23, 31}) {
     SCOPED_TRACE("killed at step " + std::to_string(target) + " or later");
     testing::TempDir runs;
     const std::string dir = run_and_kill(c, runs.path().string(), target);
