@@ -13,6 +13,7 @@
 #include <climits>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "fileutil.h"
@@ -64,7 +65,14 @@ std::string this_hostname() {
 bool process_is_gone(const proto::RunRecord& header) {
   if (header.hostname() != this_hostname()) return false;
   if (header.pid() <= 0 || header.pid() > INT_MAX) return true;
-  return ::kill(static_cast<pid_t>(header.pid()), 0) != 0 && errno == ESRCH;
+  const auto pid = static_cast<pid_t>(header.pid());
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  // A killed process that its parent has not reaped yet is a zombie: it exists, but runs no more.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && (line[paren + 2] == 'Z' || line[paren + 2] == 'X');
 }
 
 // Renames `from` to `to` unless `to` exists (rename(2) would replace an empty directory).

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <filesystem>
+#include <fstream>
 
 #include "repro/error.h"
 #include "testutil.h"
@@ -148,6 +149,28 @@ TEST(RecordTest, RunningWithDeadProcessReadsAsInterrupted) {
   EXPECT_EQ(run.status, proto::INTERRUPTED);
   EXPECT_EQ(run.status_reason, "process " + std::to_string(pid) + " on " + hostname() +
                                    " is gone (killed?); steps up to the last flush are kept");
+}
+
+// A SIGKILLed process whose parent has not reaped it yet is a zombie: gone, not running.
+TEST(RecordTest, RunningWithZombieProcessReadsAsInterrupted) {
+  TempDir tmp;
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) _exit(0);
+  // Not reaped yet: wait until the kernel shows it as a zombie.
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    if (line.find(") Z") != std::string::npos) break;
+    usleep(5000);
+  }
+  auto header = make_header("r", "t");
+  header.set_pid(pid);
+  RunWriter::create(tmp / "run", header);
+  EXPECT_EQ(read_run(tmp / "run").status, proto::INTERRUPTED);
+  int status = 0;
+  waitpid(pid, &status, 0);
 }
 
 TEST(RecordTest, RunningOnThisHostWithLivePidStaysRunning) {
