@@ -1,9 +1,9 @@
 // repro resume: continue an interrupted or failed `repro run` from its newest checkpoint.
 #include <iostream>
 
-#include <google/protobuf/struct.pb.h>
 
 #include "options.h"
+#include "outcome.h"
 #include "reexec.h"
 #include "repro/determinism.h"
 #include "repro/environment.h"
@@ -55,18 +55,7 @@ int run_resume(const Args& args) {
   SessionOptions session;
   session.resume_dir = dir;
   session.strict_resume = vm.count("strict") > 0;
-  const TrainOutcome outcome = train(config, session);
-  if (vm.count("json")) {
-    google::protobuf::Struct result;
-    (*result.mutable_fields())["run_dir"].set_string_value(outcome.run_dir);
-    (*result.mutable_fields())["status"].set_string_value(outcome.status == proto::FINISHED ? "finished" : "failed");
-    (*result.mutable_fields())["reason"].set_string_value(outcome.reason);
-    std::cout << to_json(result);
-  } else {
-    if (outcome.status != proto::FINISHED) std::cerr << "repro resume: the run failed: " << outcome.reason << "\n";
-    std::cout << outcome.run_dir << "\n";
-  }
-  return outcome.status == proto::FINISHED ? kExitOk : kExitCheckFailed;
+  return report_outcome("resume", train(config, session), vm.count("json") > 0);
 }
 
 }  // namespace repro::cli

@@ -1,9 +1,9 @@
 // repro run: train from a config, deterministically, and record the run.
 #include <iostream>
 
-#include <google/protobuf/struct.pb.h>
 
 #include "options.h"
+#include "outcome.h"
 #include "reexec.h"
 #include "repro/environment.h"
 #include "repro/config.h"
@@ -38,18 +38,7 @@ int run_run(const Args& args) {
   SessionOptions session;
   session.origin = "repro run";
   if (vm.count("runs-dir")) session.runs_dir = vm["runs-dir"].as<std::string>();
-  const TrainOutcome outcome = train(config, session);
-  if (vm.count("json")) {
-    google::protobuf::Struct result;
-    (*result.mutable_fields())["run_dir"].set_string_value(outcome.run_dir);
-    (*result.mutable_fields())["status"].set_string_value(outcome.status == proto::FINISHED ? "finished" : "failed");
-    (*result.mutable_fields())["reason"].set_string_value(outcome.reason);
-    std::cout << to_json(result);
-  } else {
-    if (outcome.status != proto::FINISHED) std::cerr << "repro run: the run failed: " << outcome.reason << "\n";
-    std::cout << outcome.run_dir << "\n";
-  }
-  return outcome.status == proto::FINISHED ? kExitOk : kExitCheckFailed;
+  return report_outcome("run", train(config, session), vm.count("json") > 0);
 }
 
 }  // namespace repro::cli
