@@ -109,27 +109,19 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
     }
   }
   // Run them, at most `jobs` at once, each in a fresh process with its own log.
-  std::map<pid_t, const PlannedRun*> running;
-  std::size_t next = 0;
   auto env = internal::current_environment();
   env.erase("REPRO_REEXECUTED");
-  while (next < planned.size() || !running.empty()) {
-    while (next < planned.size() && static_cast<int>(running.size()) < std::max(options.jobs, 1)) {
-      const PlannedRun& run = planned[next++];
-      internal::ChildSpec child{run.argv, env, "", run.log, run.log};
-      child.env["REPRO_RUN_DIR"] = run.dir;
-      running[internal::spawn(child)] = &run;
-    }
-    std::vector<pid_t> pids;
-    for (const auto& [pid, run] : running) pids.push_back(pid);
-    int code = 0;
-    const pid_t done = internal::wait_any(pids, &code);
-    const PlannedRun& run = *running.at(done);
-    running.erase(done);
+  std::vector<internal::ChildSpec> children;
+  for (const auto& run : planned) {
+    children.push_back({run.argv, env, "", run.log, run.log});
+    children.back().env["REPRO_RUN_DIR"] = run.dir;
+  }
+  internal::run_children(children, options.jobs, [&](std::size_t index, int code) {
+    const PlannedRun& run = planned[index];
     spdlog::info("{} run {}: exit {}", run.entry, run.index, code);
     if (code != 0) result.errors.push_back(run.entry + ": run " + std::to_string(run.index) + " exited with " +
                                            std::to_string(code) + " (log: " + run.log + ")");
-  }
+  });
   // Compare each run with the first, and the first with the baseline.
   for (const auto& name : names) {
     const std::string first_dir = report_dir + "/runs/" + name + "/run-1";
