@@ -12,7 +12,7 @@ import math
 import os
 import sys
 
-from . import protos, runs, tool
+from . import runs, tool
 from .runs import InputError
 
 PROG = "plot_divergence"
@@ -100,11 +100,7 @@ def _fmt_step(step):
 
 
 def draw(comparison, summary, first_div, first_digest_div, png_path, svg_path, source_note):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "reprotorch"  # stable SVG ids: same input, same file
-    import matplotlib.pyplot as plt
+    plt = tool.pyplot()
 
     steps = comparison.steps
     label_a, label_b = comparison.run_a.label, comparison.run_b.label
@@ -157,23 +153,14 @@ def draw(comparison, summary, first_div, first_digest_div, png_path, svg_path, s
     top.set_title("%s  vs  %s%s" % (comparison.run_a.label, comparison.run_b.label, source_note),
                   fontsize=8.5, color="0.3")
     fig.subplots_adjust(left=0.09, right=0.98, top=0.89, bottom=0.08)
-    try:
-        fig.savefig(png_path, format="png", metadata={"Software": None})
-        fig.savefig(svg_path, format="svg", metadata={"Date": None, "Creator": None})
-    finally:
-        plt.close(fig)
+    tool.save(plt, fig, png_path, svg_path)
 
 
 def parse_args(argv):
-    p = tool.Parser(prog=PROG, description="Plot where two reprotorch runs diverge.",
-                epilog="Writes PREFIX.png and PREFIX.svg; prints a one-line summary and both paths. "
-                       "Exit codes: 0 ok, 2 usage or bad input, 3 internal error.")
+    p = tool.Parser(PROG, "Plot where two reprotorch runs diverge.")
     p.add_argument("runs", nargs="*", metavar="RUN_DIR", help="two run directories, A then B")
     p.add_argument("--report", metavar="REPORT_JSON",
                    help="a `repro compare --json` report; plots its run_a and run_b")
-    p.add_argument("--out", required=True, metavar="PREFIX", help="output path without extension")
-    p.add_argument("--proto-dir", metavar="DIR",
-                   help="directory of reprotorch's .proto files (default: the repository's proto/)")
     args = p.parse_args(argv)
     if args.report and args.runs:
         p.error("give either two run directories or --report, not both")
@@ -184,15 +171,10 @@ def parse_args(argv):
 
 def run(argv):
     args = parse_args(argv)
-    if tool.missing_modules(PROG):
+    modules = tool.schema(PROG, args.proto_dir, ("run_record", "report"))
+    if modules is None:
         return 3
-    if args.proto_dir and not os.path.isdir(args.proto_dir):
-        raise InputError("%s: no such proto directory" % args.proto_dir)
-    try:
-        run_record_pb2, report_pb2 = protos.load(args.proto_dir)
-    except protos.ProtoError as e:
-        sys.stderr.write("%s: %s\n" % (PROG, e))
-        return 3
+    run_record_pb2, report_pb2 = modules
 
     view = None
     if args.report:

@@ -9,12 +9,10 @@ and the min-max band, and, with --envelope, the envelope's band (the yardstick o
 usage or bad input (one line on stderr naming the path), 3 anything unexpected.
 """
 
-import importlib
 import math
 import os
-import sys
 
-from . import protos, tool
+from . import tool
 from .runs import InputError
 
 PROG = "plot_sweep"
@@ -37,11 +35,7 @@ def read_envelope(path, sweep_pb2):
 
 
 def draw(report, envelope, png_path, svg_path, title):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "reprotorch"  # stable SVG ids: same input, same file
-    import matplotlib.pyplot as plt
+    plt = tool.pyplot()
 
     bands = [[s for s in setting.steps if s.loss.n > 0] for setting in report.settings]
     values = [v for band in bands for s in band for v in (s.loss.min, s.loss.max)]
@@ -80,35 +74,18 @@ def draw(report, envelope, png_path, svg_path, title):
     ax.legend(loc="best", fontsize=8, framealpha=0.9)
     ax.set_title(title, fontsize=11)
     fig.subplots_adjust(left=0.1, right=0.98, top=0.92, bottom=0.1)
-    try:
-        fig.savefig(png_path, format="png", metadata={"Software": None})
-        fig.savefig(svg_path, format="svg", metadata={"Date": None, "Creator": None})
-    finally:
-        plt.close(fig)
+    tool.save(plt, fig, png_path, svg_path)
 
 
 def run(argv):
-    p = tool.Parser(prog=PROG, description="Plot per-step loss bands across the seeds of a repro sweep.",
-                epilog="Writes PREFIX.png and PREFIX.svg; prints a one-line summary and both paths. "
-                       "Exit codes: 0 ok, 2 usage or bad input, 3 internal error.")
+    p = tool.Parser(PROG, "Plot per-step loss bands across the seeds of a repro sweep.")
     p.add_argument("report", metavar="REPORT", help="sweep report directory, or its sweep.json")
-    p.add_argument("--out", required=True, metavar="PREFIX", help="output path without extension")
     p.add_argument("--envelope", metavar="FILE", help="also draw this envelope (repro sweep --save-envelope)")
-    p.add_argument("--proto-dir", metavar="DIR",
-                   help="directory of reprotorch's .proto files (default: the repository's proto/)")
     args = p.parse_args(argv)
-    if tool.missing_modules(PROG):
+    modules = tool.schema(PROG, args.proto_dir, ("sweep",))
+    if modules is None:
         return 3
-    if args.proto_dir and not os.path.isdir(args.proto_dir):
-        raise InputError("%s: no such proto directory" % args.proto_dir)
-    try:
-        path = protos.generated_path(args.proto_dir)
-        if path not in sys.path:
-            sys.path.insert(0, path)
-        sweep_pb2 = importlib.import_module("proto.sweep_pb2")
-    except (protos.ProtoError, ImportError) as e:
-        sys.stderr.write("%s: %s\n" % (PROG, e))
-        return 3
+    sweep_pb2, = modules
 
     report = read_report(args.report, sweep_pb2)
     envelope = read_envelope(args.envelope, sweep_pb2) if args.envelope else None

@@ -5,15 +5,58 @@ import argparse
 import os
 import sys
 
+from . import protos
 from .runs import InputError
 
 
 class Parser(argparse.ArgumentParser):
-    """Usage errors as one line naming the tool, exit code 2."""
+    """Usage errors as one line naming the tool, exit code 2; the flags every plot tool has
+    (--out, --proto-dir) and the epilog that says what it writes."""
+
+    def __init__(self, prog, description):
+        super().__init__(prog=prog, description=description,
+                         epilog="Writes PREFIX.png and PREFIX.svg; prints a one-line summary and both "
+                                "paths. Exit codes: 0 ok, 2 usage or bad input, 3 internal error.")
+        self.add_argument("--out", required=True, metavar="PREFIX", help="output path without extension")
+        self.add_argument("--proto-dir", metavar="DIR",
+                          help="directory of reprotorch's .proto files (default: the repository's proto/)")
 
     def error(self, message):
         sys.stderr.write("%s: %s (see --help)\n" % (self.prog, message))
         sys.exit(2)
+
+
+def schema(prog, proto_dir, names):
+    """The generated modules for `names`, or None after a one-line complaint (exit code 3)."""
+    if missing_modules(prog):
+        return None
+    if proto_dir and not os.path.isdir(proto_dir):
+        raise InputError("%s: no such proto directory" % proto_dir)
+    try:
+        return protos.load(proto_dir, names)
+    except protos.ProtoError as e:
+        sys.stderr.write("%s: %s\n" % (prog, e))
+        return None
+
+
+def pyplot():
+    """matplotlib's pyplot without a display, with stable SVG ids (same input, same file)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "reprotorch"
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(plt, fig, png_path, svg_path):
+    """Both files without time stamps or tool versions, then frees the figure."""
+    try:
+        fig.savefig(png_path, format="png", metadata={"Software": None})
+        fig.savefig(svg_path, format="svg", metadata={"Date": None, "Creator": None})
+    finally:
+        plt.close(fig)
 
 
 def missing_modules(prog):
