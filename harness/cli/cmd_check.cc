@@ -50,6 +50,7 @@ int run_check(const Args& args) {
       "reports, divergence plots, summary.md, and the runs themselves).\n"
       "Suite format (textproto, proto/check.proto):\n"
       "  entry { config: \"mlp_synthetic.textproto\" set: \"train.steps=50\" runs: 3 rtol: 0 }\n"
+      "An entry's `envelope: \"FILE\"` also tests each of its runs against that envelope.\n"
       "With --envelope FILE (from `repro sweep --save-envelope`), tests existing runs instead: a\n"
       "run passes when the loss of every step of the envelope and every final metric lie in\n"
       "their bands; otherwise the first step outside is named with its loss and band.\n"
@@ -112,10 +113,14 @@ int run_check(const Args& args) {
                   << d.explanation() << "\n";
       }
     }
+    for (const auto& e : result.envelope_checks) {
+      std::cout << e.entry << ": " << e.name << ": " << format_envelope_check(e.check);
+    }
     for (const auto& e : result.errors) std::cout << "error: " << e << "\n";
     const char* verdict = result.passed() ? "passed" : "FAILED";
     std::cout << (color ? (result.passed() ? "\033[32m" : "\033[31m") : "") << "check " << verdict
               << (color ? "\033[0m" : "") << ": " << result.comparisons.size() << " comparison(s), "
+              << result.envelope_checks.size() << " envelope check(s), "
               << result.errors.size() << " error(s); report in " << opts.report_dir << "\n";
   }
   return result.passed() ? kExitOk : kExitCheckFailed;

@@ -12,6 +12,7 @@
 #include "process.h"
 #include "repro/compare.h"
 #include "repro/config.h"
+#include "repro/envelope.h"
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/record.h"
@@ -51,6 +52,9 @@ bool CheckResult::passed() const {
   for (const auto& c : comparisons) {
     if (exit_code_of(c.report) != 0) return false;
   }
+  for (const auto& e : envelope_checks) {
+    if (!e.check.inside()) return false;
+  }
   return true;
 }
 
@@ -77,6 +81,8 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
   // Plan every run; an entry whose config is bad is an error of that entry, not of the check.
   std::vector<PlannedRun> planned;
   std::map<std::string, Tolerance> tolerances;
+  std::map<std::string, proto::Envelope> envelopes;
+  std::map<std::string, std::string> envelope_paths;
   std::vector<std::string> names;
   for (const auto& e : suite.entry()) {
     const std::string name = entry_name(e);
@@ -89,6 +95,11 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
       if (e.has_atol()) t.atol = e.atol();
       if (e.has_from_step()) t.from_step = e.from_step();
       tolerances[name] = t;
+      if (e.has_envelope()) {
+        const std::string path = fs::path(e.envelope()).is_absolute() ? e.envelope() : suite_dir + "/" + e.envelope();
+        envelopes[name] = load_envelope(path);
+        envelope_paths[name] = path;
+      }
     } catch (const Error& err) {
       result.errors.push_back(name + ": " + err.what());
       continue;
@@ -132,6 +143,14 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
       if (!fs::exists(dir + "/record.pb")) break;
       result.comparisons.push_back({name, "run " + std::to_string(i) + " vs run 1",
                                     compare_runs(first, read_run(dir), tolerances[name])});
+    }
+    if (envelopes.count(name)) {
+      for (int i = 1;; ++i) {
+        const std::string dir = report_dir + "/runs/" + name + "/run-" + std::to_string(i);
+        if (!fs::exists(dir + "/record.pb")) break;
+        result.envelope_checks.push_back({name, "run " + std::to_string(i) + " vs envelope",
+                                          check_envelope(envelopes[name], read_run(dir), envelope_paths[name])});
+      }
     }
     const std::string baseline = options.baseline_dir.empty() ? "" : options.baseline_dir + "/" + name;
     if (!baseline.empty() && fs::exists(baseline + "/record.pb")) {

@@ -74,19 +74,17 @@ TEST_F(SweepCliTest, FiveSeedsInParallelGiveTheSameReportWhenRepeated) {
   EXPECT_EQ(again.out, first_->out);
 }
 
-TEST_F(SweepCliTest, NewSeedStaysInsideTheEnvelope) {
+// One test for both sides of the envelope: each test of this fixture runs the sweep again.
+TEST_F(SweepCliTest, NewSeedStaysInsideTenfoldLearningRateFallsOutsideAtANamedStep) {
   ASSERT_EQ(first_->exit_code, 0) << first_->err;
   // The config's own seed (42) is the master the sweep's seeds derive from, not one of them.
-  const std::string run_dir = last_line(run_repro({"run", "--config", config(), "--runs-dir", *dir_ / "runs", "--set",
-                                                   kSteps})
-                                            .out);
-  const auto r = run_repro({"check", "--envelope", *dir_ / "envelope.json", run_dir});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find(run_dir + ": inside the envelope: 40 steps"), std::string::npos) << r.out;
-}
+  const std::string same = last_line(run_repro({"run", "--config", config(), "--runs-dir", *dir_ / "runs", "--set",
+                                               kSteps})
+                                        .out);
+  const auto inside = run_repro({"check", "--envelope", *dir_ / "envelope.json", same});
+  EXPECT_EQ(inside.exit_code, 0) << inside.out << inside.err;
+  EXPECT_NE(inside.out.find(same + ": inside the envelope: 40 steps"), std::string::npos) << inside.out;
 
-TEST_F(SweepCliTest, TenfoldLearningRateFallsOutsideAtANamedStep) {
-  ASSERT_EQ(first_->exit_code, 0) << first_->err;
   const std::string run_dir = last_line(run_repro({"run", "--config", config(), "--runs-dir", *dir_ / "runs", "--set",
                                                    kSteps, "--set", "optimizer.lr=1"})
                                             .out);
@@ -106,6 +104,27 @@ TEST_F(SweepCliTest, TenfoldLearningRateFallsOutsideAtANamedStep) {
       << text.out;
   EXPECT_NE(text.out.find("note: config differs from the envelope's"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("optimizer.lr"), std::string::npos) << text.out;
+}
+
+TEST_F(SweepCliTest, NightlySuiteEntryIsCheckedAgainstItsEnvelope) {
+  ASSERT_EQ(first_->exit_code, 0) << first_->err;
+  // One entry as the sweep ran it (inside), one with lr x10 (outside); relative envelope path.
+  testing::write_file(*dir_ / "suite.textproto",
+                      "entry { name: \"same\" config: \"" + config() + "\" set: \"" + kSteps +
+                          "\" runs: 1 envelope: \"envelope.json\" }\n"
+                          "entry { name: \"lr10\" config: \"" + config() + "\" set: \"" + kSteps +
+                          "\" set: \"optimizer.lr=1\" runs: 1 envelope: \"envelope.json\" }\n");
+  const auto r = run_repro({"check", *dir_ / "suite.textproto", "-j", "2", "--report", *dir_ / "nightly", "--junit",
+                            *dir_ / "nightly.xml"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("same: run 1 vs envelope: inside the envelope: 40 steps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lr10: run 1 vs envelope: outside the envelope at step "), std::string::npos) << r.out;
+  const std::string xml = testing::read_file(*dir_ / "nightly.xml");
+  EXPECT_NE(xml.find("name=\"run 1 vs envelope\">\n      <failure message=\"outside the envelope at step"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(testing::read_file(*dir_ / "nightly/summary.md").find("| lr10 | run 1 vs envelope | OUTSIDE |"),
+            std::string::npos);
 }
 
 TEST(SweepCliGridTest, VaryRunsTheGridAndReportsSensitivity) {
