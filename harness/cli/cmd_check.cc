@@ -8,16 +8,40 @@
 #include "options.h"
 #include "repro/check.h"
 #include "repro/compare.h"
+#include "repro/envelope.h"
 #include "repro/environment.h"
 #include "repro/error.h"
 
 namespace repro::cli {
+namespace {
+
+// repro check --envelope FILE RUN_DIR...: every run tested against the envelope.
+int check_envelope_runs(const std::string& envelope_path, const std::vector<std::string>& run_dirs, bool json) {
+  const proto::Envelope envelope = load_envelope(envelope_path);
+  std::vector<proto::EnvelopeCheck> checks;
+  for (const auto& dir : run_dirs) checks.push_back(check_envelope(envelope, read_run(dir), envelope_path));
+  bool all_inside = true;
+  if (json) std::cout << "[";
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    all_inside = all_inside && checks[i].inside();
+    if (json) {
+      std::cout << (i ? "," : "") << to_json(checks[i]);
+    } else {
+      std::cout << checks[i].run_dir() << ": " << format_envelope_check(checks[i]);
+    }
+  }
+  if (json) std::cout << "]\n";
+  return all_inside ? kExitOk : kExitCheckFailed;
+}
+
+}  // namespace
 
 int run_check(const Args& args) {
   const CommandSpec spec{
       "check",
       "repro check CONFIG_OR_SUITE [--runs N] [--baseline DIR] [--update-baseline] [--junit FILE]\n"
-      "                   [--report DIR] [-j N] [--json]",
+      "                   [--report DIR] [-j N] [--json]\n"
+      "       repro check --envelope FILE RUN_DIR... [--json]",
       "Runs each config of a suite (or one config) N times in fresh processes, compares every run\n"
       "with the first, and the first with the golden baseline <DIR>/<entry>/ when it exists;\n"
       "--update-baseline stores today's first run as the baseline. Tolerance per entry comes from\n"
@@ -26,10 +50,17 @@ int run_check(const Args& args) {
       "reports, divergence plots, summary.md, and the runs themselves).\n"
       "Suite format (textproto, proto/check.proto):\n"
       "  entry { config: \"mlp_synthetic.textproto\" set: \"train.steps=50\" runs: 3 rtol: 0 }\n"
-      "Exit: 0 all identical or within tolerance, 1 any divergence or failed run, 2 bad input."};
+      "An entry's `envelope: \"FILE\"` also tests each of its runs against that envelope.\n"
+      "With --envelope FILE (from `repro sweep --save-envelope`), tests existing runs instead: a\n"
+      "run passes when the loss of every step of the envelope and every final metric lie in\n"
+      "their bands; otherwise the first step outside is named with its loss and band.\n"
+      "Exit: 0 all identical or within tolerance (inside the envelope), 1 any divergence, failed\n"
+      "run or run outside the envelope, 2 bad input."};
   po::options_description options("options");
-  options.add_options()("suite", po::value<std::string>()->value_name("FILE")->required(),
-                        "suite file (proto/check.proto) or a single run config")(
+  options.add_options()("suite", po::value<std::vector<std::string>>()->value_name("FILE")->required(),
+                        "suite file (proto/check.proto) or a single run config; with --envelope, run directories")(
+      "envelope", po::value<std::string>()->value_name("FILE"),
+      "test the run directories given against this envelope (repro sweep --save-envelope)")(
       "runs", po::value<int>()->value_name("N")->default_value(2), "runs per entry (an entry's own runs wins)")(
       "baseline", po::value<std::string>()->value_name("DIR"), "golden records: DIR/<entry>/")(
       "update-baseline", "store each entry's first run as its baseline (after comparing)")(
@@ -38,9 +69,15 @@ int run_check(const Args& args) {
       "report directory (default: check-report in the current directory)")(
       "jobs,j", po::value<int>()->value_name("N")->default_value(1), "runs at once");
   po::positional_options_description positional;
-  positional.add("suite", 1);
+  positional.add("suite", -1);
   po::variables_map vm;
   if (!parse_command(spec, options, positional, args, vm)) return kExitOk;
+  const auto positionals = vm["suite"].as<std::vector<std::string>>();
+  if (vm.count("envelope") && (vm.count("baseline") || vm.count("update-baseline") || vm.count("junit"))) {
+    throw Error::usage("repro check: --envelope tests run directories; --baseline, --update-baseline and --junit are for suites");
+  }
+  if (vm.count("envelope")) return check_envelope_runs(vm["envelope"].as<std::string>(), positionals, vm.count("json") > 0);
+  if (positionals.size() != 1) throw Error::usage("repro check: expected one suite or config (run directories need --envelope)");
 
   CheckOptions opts;
   opts.repro_binary = std::filesystem::read_symlink("/proc/self/exe").string();
@@ -56,7 +93,7 @@ int run_check(const Args& args) {
   if (vm.count("junit")) opts.junit_path = vm["junit"].as<std::string>();
   opts.report_dir = vm.count("report") ? vm["report"].as<std::string>() : "check-report";
 
-  const std::string suite_path = vm["suite"].as<std::string>();
+  const std::string& suite_path = positionals[0];
   const proto::CheckSuite suite = load_suite(suite_path);
   const std::string suite_dir = std::filesystem::absolute(suite_path).parent_path().string();
   const CheckResult result = run_check(suite, suite_dir, opts);
@@ -76,10 +113,14 @@ int run_check(const Args& args) {
                   << d.explanation() << "\n";
       }
     }
+    for (const auto& e : result.envelope_checks) {
+      std::cout << e.entry << ": " << e.name << ": " << format_envelope_check(e.check);
+    }
     for (const auto& e : result.errors) std::cout << "error: " << e << "\n";
     const char* verdict = result.passed() ? "passed" : "FAILED";
     std::cout << (color ? (result.passed() ? "\033[32m" : "\033[31m") : "") << "check " << verdict
               << (color ? "\033[0m" : "") << ": " << result.comparisons.size() << " comparison(s), "
+              << result.envelope_checks.size() << " envelope check(s), "
               << result.errors.size() << " error(s); report in " << opts.report_dir << "\n";
   }
   return result.passed() ? kExitOk : kExitCheckFailed;

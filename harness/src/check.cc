@@ -12,6 +12,7 @@
 #include "process.h"
 #include "repro/compare.h"
 #include "repro/config.h"
+#include "repro/envelope.h"
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/record.h"
@@ -51,6 +52,9 @@ bool CheckResult::passed() const {
   for (const auto& c : comparisons) {
     if (exit_code_of(c.report) != 0) return false;
   }
+  for (const auto& e : envelope_checks) {
+    if (!e.check.inside()) return false;
+  }
   return true;
 }
 
@@ -77,6 +81,8 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
   // Plan every run; an entry whose config is bad is an error of that entry, not of the check.
   std::vector<PlannedRun> planned;
   std::map<std::string, Tolerance> tolerances;
+  std::map<std::string, proto::Envelope> envelopes;
+  std::map<std::string, std::string> envelope_paths;
   std::vector<std::string> names;
   for (const auto& e : suite.entry()) {
     const std::string name = entry_name(e);
@@ -89,6 +95,11 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
       if (e.has_atol()) t.atol = e.atol();
       if (e.has_from_step()) t.from_step = e.from_step();
       tolerances[name] = t;
+      if (e.has_envelope()) {
+        const std::string path = fs::path(e.envelope()).is_absolute() ? e.envelope() : suite_dir + "/" + e.envelope();
+        envelopes[name] = load_envelope(path);
+        envelope_paths[name] = path;
+      }
     } catch (const Error& err) {
       result.errors.push_back(name + ": " + err.what());
       continue;
@@ -109,27 +120,19 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
     }
   }
   // Run them, at most `jobs` at once, each in a fresh process with its own log.
-  std::map<pid_t, const PlannedRun*> running;
-  std::size_t next = 0;
   auto env = internal::current_environment();
   env.erase("REPRO_REEXECUTED");
-  while (next < planned.size() || !running.empty()) {
-    while (next < planned.size() && static_cast<int>(running.size()) < std::max(options.jobs, 1)) {
-      const PlannedRun& run = planned[next++];
-      internal::ChildSpec child{run.argv, env, "", run.log, run.log};
-      child.env["REPRO_RUN_DIR"] = run.dir;
-      running[internal::spawn(child)] = &run;
-    }
-    std::vector<pid_t> pids;
-    for (const auto& [pid, run] : running) pids.push_back(pid);
-    int code = 0;
-    const pid_t done = internal::wait_any(pids, &code);
-    const PlannedRun& run = *running.at(done);
-    running.erase(done);
+  std::vector<internal::ChildSpec> children;
+  for (const auto& run : planned) {
+    children.push_back({run.argv, env, "", run.log, run.log});
+    children.back().env["REPRO_RUN_DIR"] = run.dir;
+  }
+  internal::run_children(children, options.jobs, [&](std::size_t index, int code) {
+    const PlannedRun& run = planned[index];
     spdlog::info("{} run {}: exit {}", run.entry, run.index, code);
     if (code != 0) result.errors.push_back(run.entry + ": run " + std::to_string(run.index) + " exited with " +
                                            std::to_string(code) + " (log: " + run.log + ")");
-  }
+  });
   // Compare each run with the first, and the first with the baseline.
   for (const auto& name : names) {
     const std::string first_dir = report_dir + "/runs/" + name + "/run-1";
@@ -140,6 +143,14 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
       if (!fs::exists(dir + "/record.pb")) break;
       result.comparisons.push_back({name, "run " + std::to_string(i) + " vs run 1",
                                     compare_runs(first, read_run(dir), tolerances[name])});
+    }
+    if (envelopes.count(name)) {
+      for (int i = 1;; ++i) {
+        const std::string dir = report_dir + "/runs/" + name + "/run-" + std::to_string(i);
+        if (!fs::exists(dir + "/record.pb")) break;
+        result.envelope_checks.push_back({name, "run " + std::to_string(i) + " vs envelope",
+                                          check_envelope(envelopes[name], read_run(dir), envelope_paths[name])});
+      }
     }
     const std::string baseline = options.baseline_dir.empty() ? "" : options.baseline_dir + "/" + name;
     if (!baseline.empty() && fs::exists(baseline + "/record.pb")) {

@@ -10,6 +10,7 @@
 
 #include "process.h"
 #include "repro/compare.h"
+#include "repro/envelope.h"
 #include "repro/environment.h"
 
 namespace repro::internal {
@@ -68,18 +69,27 @@ std::string find_plot_tool() {
 
 std::string junit_xml(const CheckResult& result) {
   std::map<std::string, std::vector<const CheckComparison*>> by_entry;
+  std::map<std::string, std::vector<const CheckEnvelope*>> envelopes_by_entry;
   for (const auto& c : result.comparisons) by_entry[c.entry].push_back(&c);
+  for (const auto& e : result.envelope_checks) {
+    envelopes_by_entry[e.entry].push_back(&e);
+    by_entry[e.entry];  // an entry with envelope checks only still gets its testsuite
+  }
   int failures = 0;
   for (const auto& c : result.comparisons) failures += failed(c.report) ? 1 : 0;
+  for (const auto& e : result.envelope_checks) failures += e.check.inside() ? 0 : 1;
   std::ostringstream x;
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    << "<testsuites name=\"repro check\" tests=\"" << result.comparisons.size() + result.errors.size()
-    << "\" failures=\"" << failures << "\" errors=\"" << result.errors.size() << "\">\n";
+    << "<testsuites name=\"repro check\" tests=\""
+    << result.comparisons.size() + result.envelope_checks.size() + result.errors.size() << "\" failures=\""
+    << failures << "\" errors=\"" << result.errors.size() << "\">\n";
   for (const auto& [entry, comparisons] : by_entry) {
+    const auto& envelope_checks = envelopes_by_entry[entry];
     int entry_failures = 0;
     for (const auto* c : comparisons) entry_failures += failed(c->report) ? 1 : 0;
-    x << "  <testsuite name=\"" << xml_escape(entry) << "\" tests=\"" << comparisons.size() << "\" failures=\""
-      << entry_failures << "\">\n";
+    for (const auto* e : envelope_checks) entry_failures += e->check.inside() ? 0 : 1;
+    x << "  <testsuite name=\"" << xml_escape(entry) << "\" tests=\"" << comparisons.size() + envelope_checks.size()
+      << "\" failures=\"" << entry_failures << "\">\n";
     for (const auto* c : comparisons) {
       x << "    <testcase classname=\"repro.check." << xml_escape(entry) << "\" name=\"" << xml_escape(c->name)
         << "\">\n";
@@ -89,6 +99,18 @@ std::string junit_xml(const CheckResult& result) {
       } else if (c->report.differences_size() > 0) {
         x << "      <system-out>" << xml_escape(c->report.summary() + "\n" + differences_text(c->report))
           << "</system-out>\n";
+      }
+      x << "    </testcase>\n";
+    }
+    for (const auto* e : envelope_checks) {
+      const std::string text = format_envelope_check(e->check);
+      x << "    <testcase classname=\"repro.check." << xml_escape(entry) << "\" name=\"" << xml_escape(e->name)
+        << "\">\n";
+      if (!e->check.inside()) {
+        x << "      <failure message=\"" << xml_escape(text.substr(0, text.find('\n'))) << "\">" << xml_escape(text)
+          << "</failure>\n";
+      } else if (e->check.notes_size() > 0) {
+        x << "      <system-out>" << xml_escape(text) << "</system-out>\n";
       }
       x << "    </testcase>\n";
     }
@@ -132,6 +154,11 @@ void write_check_report(const CheckResult& result, const CheckOptions& options) 
     }
     md << "| " << c.entry << " | " << c.name << " | " << proto::Verdict_Name(c.report.verdict()) << " | "
        << c.report.summary() << " | " << plot << " |\n";
+  }
+  for (const auto& e : result.envelope_checks) {
+    const std::string text = format_envelope_check(e.check);
+    md << "| " << e.entry << " | " << e.name << " | " << (e.check.inside() ? "INSIDE" : "OUTSIDE") << " | "
+       << text.substr(0, text.find('\n')) << " | - |\n";
   }
   for (const auto& e : result.errors) md << "\nerror: " << e << "\n";
   std::ofstream(dir / "summary.md") << md.str();

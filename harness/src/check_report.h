@@ -12,9 +12,10 @@ namespace repro::internal {
 // tool: the summary says the plot was skipped and why.
 void write_check_report(const CheckResult& result, const CheckOptions& options);
 
-// The JUnit XML of a check: one <testsuite> per entry, one <testcase> per comparison; a failure
-// carries the summary and every difference's explanation; passing cases list the differences
-// in <system-out>; entry errors are <error>s.
+// The JUnit XML of a check: one <testsuite> per entry, one <testcase> per comparison and per
+// envelope check; a failure carries the summary and every difference's explanation (or the
+// envelope check's text); passing cases list the differences (notes) in <system-out>; entry
+// errors are <error>s.
 std::string junit_xml(const CheckResult& result);
 
 }  // namespace repro::internal

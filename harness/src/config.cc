@@ -106,13 +106,13 @@ void apply_override(proto::RunConfig* config, const std::string& assignment) {
       r->ClearField(message, f);
       if (value.empty()) return;
       for (const auto& item : split(value, ',')) {
-        if (!pb::TextFormat::ParseFieldValueFromString(literal(f, item), f, message)) {
+        if (!internal::parse_field_value(literal(f, item), f, message)) {
           throw Error::usage("--set " + path + ": '" + item + "' is not a valid " + f->type_name());
         }
       }
       return;
     }
-    if (!pb::TextFormat::ParseFieldValueFromString(literal(f, value), f, message)) {
+    if (!internal::parse_field_value(literal(f, value), f, message)) {
       throw Error::usage("--set " + path + ": '" + value + "' is not a valid " + f->type_name());
     }
     return;

@@ -85,4 +85,23 @@ pid_t wait_any(const std::vector<pid_t>& pids, int* exit_code) {
   }
 }
 
+void run_children(const std::vector<ChildSpec>& children, int jobs,
+                  const std::function<void(std::size_t index, int exit_code)>& on_done) {
+  std::map<pid_t, std::size_t> running;
+  std::size_t next = 0;
+  while (next < children.size() || !running.empty()) {
+    while (next < children.size() && static_cast<int>(running.size()) < std::max(jobs, 1)) {
+      running[spawn(children[next])] = next;
+      ++next;
+    }
+    std::vector<pid_t> pids;
+    for (const auto& entry : running) pids.push_back(entry.first);
+    int code = 0;
+    const pid_t done = wait_any(pids, &code);
+    const std::size_t index = running.at(done);
+    running.erase(done);
+    on_done(index, code);
+  }
+}
+
 }  // namespace repro::internal

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,5 +31,11 @@ int wait_child(pid_t pid);
 
 // Waits for any child of `pids` to finish; returns its pid and sets *exit_code.
 pid_t wait_any(const std::vector<pid_t>& pids, int* exit_code);
+
+// Runs `children`, at most `jobs` (>= 1) at once, in the order given; calls on_done(index,
+// exit code) in this thread as each one finishes (finishing order). Throws what spawn and
+// wait_any throw.
+void run_children(const std::vector<ChildSpec>& children, int jobs,
+                  const std::function<void(std::size_t index, int exit_code)>& on_done);
 
 }  // namespace repro::internal

@@ -35,4 +35,11 @@ bool parse_text(const std::string& text, const std::string& origin, pb::Message*
   return false;
 }
 
+bool parse_field_value(const std::string& text, const pb::FieldDescriptor* field, pb::Message* message) {
+  FirstError errors("");
+  pb::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);  // instead of protobuf's own ERROR log line
+  return parser.ParseFieldValueFromString(text, field, message);
+}
+
 }  // namespace repro::internal

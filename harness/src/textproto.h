@@ -12,4 +12,9 @@ namespace repro::internal {
 bool parse_text(const std::string& text, const std::string& origin, google::protobuf::Message* message,
                 std::string* error);
 
+// Parses one field value in text format into `message` (appending to a repeated field),
+// silently: false on a bad value, with nothing logged (the caller names the problem once).
+bool parse_field_value(const std::string& text, const google::protobuf::FieldDescriptor* field,
+                       google::protobuf::Message* message);
+
 }  // namespace repro::internal

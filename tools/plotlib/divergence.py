@@ -8,13 +8,11 @@ over N steps", as the title says), then the two paths. Exit codes: 0 ok, 2 usage
 (one line on stderr naming the path), 3 anything unexpected.
 """
 
-import argparse
-import json
 import math
 import os
 import sys
 
-from . import protos, runs
+from . import runs, tool
 from .runs import InputError
 
 PROG = "plot_divergence"
@@ -83,22 +81,7 @@ class ReportView:
 
 
 def read_report(path, report_pb2):
-    from google.protobuf import json_format
-
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise InputError("%s: no such report" % path)
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError("%s: cannot read report: %s" % (path, getattr(e, "strerror", None) or e))
-    report = report_pb2.ComparisonReport()
-    try:
-        # Unknown fields are allowed: `repro compare` may add fields this tool does not draw.
-        json_format.Parse(text, report, ignore_unknown_fields=True)
-    except (json_format.ParseError, ValueError) as e:
-        first = (str(e).splitlines() or ["invalid"])[0]
-        raise InputError("%s: not a ComparisonReport in JSON: %s" % (path, first))
+    report = tool.read_json_message(path, report_pb2.ComparisonReport(), "ComparisonReport")
     if not report.run_a or not report.run_b:
         raise InputError("%s: report names no run_a/run_b directories" % path)
     return report
@@ -117,11 +100,7 @@ def _fmt_step(step):
 
 
 def draw(comparison, summary, first_div, first_digest_div, png_path, svg_path, source_note):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "reprotorch"  # stable SVG ids: same input, same file
-    import matplotlib.pyplot as plt
+    plt = tool.pyplot()
 
     steps = comparison.steps
     label_a, label_b = comparison.run_a.label, comparison.run_b.label
@@ -174,29 +153,14 @@ def draw(comparison, summary, first_div, first_digest_div, png_path, svg_path, s
     top.set_title("%s  vs  %s%s" % (comparison.run_a.label, comparison.run_b.label, source_note),
                   fontsize=8.5, color="0.3")
     fig.subplots_adjust(left=0.09, right=0.98, top=0.89, bottom=0.08)
-    try:
-        fig.savefig(png_path, format="png", metadata={"Software": None})
-        fig.savefig(svg_path, format="svg", metadata={"Date": None, "Creator": None})
-    finally:
-        plt.close(fig)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        sys.stderr.write("%s: %s (see --help)\n" % (PROG, message))
-        sys.exit(2)
+    tool.save(plt, fig, png_path, svg_path)
 
 
 def parse_args(argv):
-    p = _Parser(prog=PROG, description="Plot where two reprotorch runs diverge.",
-                epilog="Writes PREFIX.png and PREFIX.svg; prints a one-line summary and both paths. "
-                       "Exit codes: 0 ok, 2 usage or bad input, 3 internal error.")
+    p = tool.Parser(PROG, "Plot where two reprotorch runs diverge.")
     p.add_argument("runs", nargs="*", metavar="RUN_DIR", help="two run directories, A then B")
     p.add_argument("--report", metavar="REPORT_JSON",
                    help="a `repro compare --json` report; plots its run_a and run_b")
-    p.add_argument("--out", required=True, metavar="PREFIX", help="output path without extension")
-    p.add_argument("--proto-dir", metavar="DIR",
-                   help="directory of reprotorch's .proto files (default: the repository's proto/)")
     args = p.parse_args(argv)
     if args.report and args.runs:
         p.error("give either two run directories or --report, not both")
@@ -207,20 +171,10 @@ def parse_args(argv):
 
 def run(argv):
     args = parse_args(argv)
-    try:
-        import matplotlib  # noqa: F401
-        import google.protobuf  # noqa: F401
-    except ImportError as e:
-        sys.stderr.write("%s: %s; run with Debian's /usr/bin/python3 after tools/bootstrap "
-                         "(python3-matplotlib, python3-protobuf)\n" % (PROG, e))
+    modules = tool.schema(PROG, args.proto_dir, ("run_record", "report"))
+    if modules is None:
         return 3
-    if args.proto_dir and not os.path.isdir(args.proto_dir):
-        raise InputError("%s: no such proto directory" % args.proto_dir)
-    try:
-        run_record_pb2, report_pb2 = protos.load(args.proto_dir)
-    except protos.ProtoError as e:
-        sys.stderr.write("%s: %s\n" % (PROG, e))
-        return 3
+    run_record_pb2, report_pb2 = modules
 
     view = None
     if args.report:
@@ -249,16 +203,8 @@ def run(argv):
         if r.steps_torn:
             source_note += "   [%s: steps.bin ends in a torn frame, dropped]" % r.label
 
-    png_path, svg_path = args.out + ".png", args.out + ".svg"
-    parent = os.path.dirname(os.path.abspath(args.out))
-    try:
-        os.makedirs(parent, exist_ok=True)
-    except OSError as e:
-        raise InputError("%s: cannot create output directory: %s" % (parent, e.strerror))
-    try:
-        draw(comparison, summary, first_div, first_digest_div, png_path, svg_path, source_note)
-    except OSError as e:
-        raise InputError("%s: cannot write: %s" % (e.filename or args.out, e.strerror or e))
+    png_path, svg_path = tool.write_figures(
+        args.out, lambda png, svg: draw(comparison, summary, first_div, first_digest_div, png, svg, source_note))
 
     line = summary
     if first_digest_div is not None:
@@ -270,16 +216,4 @@ def run(argv):
 
 
 def main(argv=None):
-    try:
-        return run(sys.argv[1:] if argv is None else argv)
-    except InputError as e:
-        sys.stderr.write("%s: %s\n" % (PROG, e))
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except Exception:  # anything unexpected: say so, with the traceback for a bug report
-        import traceback
-
-        sys.stderr.write("%s: internal error\n" % PROG)
-        traceback.print_exc()
-        return 3
+    return tool.main(PROG, run, argv)

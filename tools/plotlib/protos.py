@@ -110,14 +110,13 @@ def generated_path(proto_dir=None):
     return os.path.join(final, "out")
 
 
-def load(proto_dir=None):
-    """Imports and returns (run_record_pb2, report_pb2)."""
+def load(proto_dir=None, names=("run_record", "report")):
+    """Imports and returns the generated modules proto.<name>_pb2, in the order of `names`
+    (default: (run_record_pb2, report_pb2))."""
     path = generated_path(proto_dir)
     if path not in sys.path:
         sys.path.insert(0, path)
     try:
-        run_record_pb2 = importlib.import_module("proto.run_record_pb2")
-        report_pb2 = importlib.import_module("proto.report_pb2")
+        return tuple(importlib.import_module("proto.%s_pb2" % name) for name in names)
     except ImportError as e:
         raise ProtoError("cannot import the generated protobuf modules from %s: %s" % (path, e))
-    return run_record_pb2, report_pb2

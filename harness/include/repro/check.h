@@ -7,6 +7,7 @@
 
 #include "proto/check.pb.h"
 #include "proto/report.pb.h"
+#include "proto/sweep.pb.h"
 
 namespace repro {
 
@@ -26,10 +27,17 @@ struct CheckComparison {
   proto::ComparisonReport report;
 };
 
+struct CheckEnvelope {
+  std::string entry;
+  std::string name;  // "run 1 vs envelope"
+  proto::EnvelopeCheck check;
+};
+
 struct CheckResult {
   std::vector<CheckComparison> comparisons;
+  std::vector<CheckEnvelope> envelope_checks;  // entries with an envelope (repro/envelope.h)
   std::vector<std::string> errors;  // entries that could not run: "<entry>: <reason>"
-  bool passed() const;
+  bool passed() const;  // no error, no divergence, every run inside its entry's envelope
 };
 
 // Reads a suite file, or a single run config as a suite of one entry. Throws Error (input)
