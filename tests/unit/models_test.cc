@@ -183,11 +183,14 @@ TEST(ModelsTest, BadConfigsNameTheField) {
   bad_dropout.mutable_cnn()->set_dropout(1.0);
   expect_error(bad_dropout, kImage, ErrorKind::kUsage, "model.cnn.dropout: must be in [0, 1)");
   expect_error(mlp_config(), DataShape{{1, 28, 28}, 0}, ErrorKind::kUsage, "model.mlp: cannot build");
-  expect_error(proto::ModelConfig(), kImage, ErrorKind::kUsage, "model: no model chosen (expected one of mlp, cnn)");
+  expect_error(proto::ModelConfig(), kImage, ErrorKind::kUsage,
+               "model: no model chosen (expected one of mlp, cnn, torchscript)");
   proto::ModelConfig script;
   script.mutable_torchscript();
-  expect_error(script, kImage, ErrorKind::kUsage, "model.torchscript: not supported yet");
-  EXPECT_EQ(model_names(), (std::vector<std::string>{"mlp", "cnn"}));
+  expect_error(script, kImage, ErrorKind::kUsage, "model.torchscript.path: empty");
+  script.mutable_torchscript()->set_path("/nonexistent/model.pt");
+  expect_error(script, kImage, ErrorKind::kInput, "/nonexistent/model.pt: model.torchscript.path: no such file");
+  EXPECT_EQ(model_names(), (std::vector<std::string>{"mlp", "cnn", "torchscript"}));
 }
 
 TEST(ModelsTest, MlpLearnsSyntheticClusters) {
