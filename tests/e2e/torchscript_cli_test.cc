@@ -1,6 +1,5 @@
 // TorchScript models through the CLI: a module with BatchNorm and dropout, made in C++ and
 // saved to disk, trained by `repro run` in fresh processes; the file's digest in the record.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -8,19 +7,16 @@
 #include "proto/report.pb.h"
 #include "repro/digest.h"
 #include "repro/record.h"
+#include "report_util.h"
 #include "testutil.h"
 #include "torchscript_fixture.h"
 
 namespace repro {
 namespace {
 
+using testing::last_line;
+using testing::parse_report;
 using testing::run_repro;
-
-std::string last_line(std::string s) {
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  const auto nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
 
 // Synthetic clusters (16 features, 4 classes), SGD with momentum, parameter digests every step.
 std::string write_config(const testing::TempDir& dir, const std::string& model_path) {
@@ -38,13 +34,6 @@ std::string run(const std::string& config, const std::string& runs) {
   const auto r = run_repro({"run", "--config", config, "--runs-dir", runs});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return last_line(r.out);
-}
-
-proto::ComparisonReport parse_report(const testing::ProcessResult& r) {
-  proto::ComparisonReport report;
-  const auto status = google::protobuf::util::JsonStringToMessage(r.out, &report);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << r.out << r.err;
-  return report;
 }
 
 // Flips the sign bit of the first float of the first tensor in the archive (fc1_weight): one
