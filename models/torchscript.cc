@@ -52,7 +52,8 @@ class TorchScriptModel : public TrainableModel {
 
   void train(bool on) override { module_.train(on); }
 
-  // The module's type, attributes and code as TorchScript prints them (no tensor values).
+  // The module's type, parameters, attributes and forward graph as TorchScript dumps them
+  // (no tensor values).
   std::string summary() const override {
     return module_.dump_to_str(/*print_method_bodies=*/true, /*print_attr_values=*/false,
                                /*print_param_values=*/false);
