@@ -56,7 +56,9 @@ int run_rerun(const Args& args) {
     report.set_verdict(proto::INCOMPARABLE);
     const std::string& category = result.refused.front().category();
     report.set_summary("refused: " + result.refused.front().explanation() + " (--allow-" +
-                       (category == "data" ? "data-change" : category == "model" ? "model-change" : "changed-code") +
+                       (category == "data"    ? "data-change"
+                        : category == "model" ? "model-change"
+                                              : "changed-code") +
                        " runs anyway)");
     for (const auto& d : result.refused) *report.add_differences() = d;
   } else {

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "proto/report.pb.h"
-#include "repro/record.h"
 #include "report_util.h"
+#include "repro/record.h"
 #include "testutil.h"
 
 namespace repro {

@@ -5,9 +5,9 @@
 #include <fstream>
 
 #include "proto/report.pb.h"
+#include "report_util.h"
 #include "repro/digest.h"
 #include "repro/record.h"
-#include "report_util.h"
 #include "testutil.h"
 #include "torchscript_fixture.h"
 
@@ -74,8 +74,8 @@ TEST(TorchScriptCliTest, BatchNormAndDropoutModelTrainsBitwiseIdenticallyTwice) 
   EXPECT_NE(m.summary().find("batch_norm"), std::string::npos) << m.summary();
   std::vector<std::string> names;
   for (const auto& t : m.tensors()) names.push_back(t.name() + (t.parameter() ? "" : " (buffer)"));
-  EXPECT_EQ(names, (std::vector<std::string>{"fc1_weight", "fc1_bias", "bn_weight", "bn_bias", "fc2_weight",
-                                             "fc2_bias", "bn_running_mean (buffer)", "bn_running_var (buffer)",
+  EXPECT_EQ(names, (std::vector<std::string>{"fc1_weight", "fc1_bias", "bn_weight", "bn_bias", "fc2_weight", "fc2_bias",
+                                             "bn_running_mean (buffer)", "bn_running_var (buffer)",
                                              "bn_num_batches_tracked (buffer)"}));
   EXPECT_EQ(m.num_parameters(), 16 * 16 + 16 + 16 + 16 + 4 * 16 + 4);
   // Every step changed the watched tensors (parameters and running statistics), and dropout
