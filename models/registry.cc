@@ -4,6 +4,7 @@
 #include "models/cnn.h"
 #include "models/mlp.h"
 #include "models/model.h"
+#include "models/torchscript.h"
 #include "repro/error.h"
 
 namespace repro::models {
@@ -15,13 +16,13 @@ std::unique_ptr<TrainableModel> make_model(const proto::ModelConfig& config, con
     case proto::ModelConfig::kCnn:
       return make_cnn(config.cnn(), shape);
     case proto::ModelConfig::kTorchscript:
-      throw Error::usage("model.torchscript: not supported yet");
+      return make_torchscript(config.torchscript(), shape);
     case proto::ModelConfig::KIND_NOT_SET:
       break;
   }
-  throw Error::usage("model: no model chosen (expected one of mlp, cnn)");
+  throw Error::usage("model: no model chosen (expected one of mlp, cnn, torchscript)");
 }
 
-std::vector<std::string> model_names() { return {"mlp", "cnn"}; }
+std::vector<std::string> model_names() { return {"mlp", "cnn", "torchscript"}; }
 
 }  // namespace repro::models

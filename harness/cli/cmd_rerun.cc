@@ -16,18 +16,20 @@ int run_rerun(const Args& args) {
   const CommandSpec spec{
       "rerun",
       "repro rerun RUN_DIR [--runs-dir DIR] [--json] [--rtol X] [--atol X] [--from-step N]\n"
-      "                   [--allow-data-change] [--allow-changed-code] [--no-color]",
+      "                   [--allow-data-change] [--allow-model-change] [--allow-changed-code] [--no-color]",
       "Re-executes a recorded run in a fresh process — a built-in run from its recorded resolved\n"
       "config, a user's program from its recorded argv and working directory — with the recorded\n"
       "seed and numerics environment (thread counts, CPU-kernel pins, OMP_*/MKL_*... variables),\n"
       "into a new run directory, then compares the two and prints the report.\n"
-      "Refuses before running when an input file's content changed since the run, or (for a\n"
-      "user's program) the executable did, naming it; the --allow flags run anyway and report it.\n"
+      "Refuses before running when an input file's content (data, or the model file of a\n"
+      "TorchScript run) changed since the run, or (for a user's program) the executable did,\n"
+      "naming it; the --allow flags run anyway and report it.\n"
       "Exit: 0 identical or within tolerance, 1 diverged or refused, 2 bad input."};
   po::options_description options("options");
   options.add_options()("run-dir", po::value<std::string>()->value_name("RUN_DIR")->required(), "the run to repeat")(
       "runs-dir", po::value<std::string>()->value_name("DIR"), "where the new run goes (default: beside the original)")(
       "allow-data-change", "run even if input files changed since the run (the report names them)")(
+      "allow-model-change", "run even if the model file (model.torchscript.path) changed since the run")(
       "allow-changed-code", "run even if the program's executable changed since the run")(
       "no-color", "no colour in the text report");
   add_tolerance_flags(options);
@@ -41,6 +43,7 @@ int run_rerun(const Args& args) {
   RerunOptions opts;
   if (vm.count("runs-dir")) opts.runs_dir = vm["runs-dir"].as<std::string>();
   opts.allow_data_change = vm.count("allow-data-change") > 0;
+  opts.allow_model_change = vm.count("allow-model-change") > 0;
   opts.allow_changed_code = vm.count("allow-changed-code") > 0;
   const Tolerance tolerance = tolerance_from_flags(vm, tolerance_of(original.header.config()));
 
@@ -51,9 +54,12 @@ int run_rerun(const Args& args) {
     report.set_run_a(original.dir);
     report.set_run_id_a(original.header.run_id());
     report.set_verdict(proto::INCOMPARABLE);
-    report.set_summary("refused: " + result.refused.front().explanation() +
-                       (result.refused.front().category() == "data" ? " (--allow-data-change runs anyway)"
-                                                                    : " (--allow-changed-code runs anyway)"));
+    const std::string& category = result.refused.front().category();
+    report.set_summary("refused: " + result.refused.front().explanation() + " (--allow-" +
+                       (category == "data"    ? "data-change"
+                        : category == "model" ? "model-change"
+                                              : "changed-code") +
+                       " runs anyway)");
     for (const auto& d : result.refused) *report.add_differences() = d;
   } else {
     report = compare_runs(original, read_run(result.run_dir), tolerance);

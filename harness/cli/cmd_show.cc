@@ -65,6 +65,9 @@ std::string format_summary(const RunData& run) {
   for (const auto& e : h.final_evals()) row("final evals", format_eval(e));
   row("evaluations", std::to_string(run.evals.size()) + " recorded");
   row("model", or_dash(h.model().name()) + ", " + std::to_string(h.model().num_parameters()) + " parameters");
+  if (const auto& f = h.model().file(); !f.path().empty()) {
+    row("  " + f.role(), f.path() + "  " + std::to_string(f.size()) + " bytes  xxh3 " + f.xxh3());
+  }
   row("data", or_dash(h.data().source()) + " (train " + std::to_string(h.data().train_samples()) +
                   ", validation " + std::to_string(h.data().validation_samples()) + ", test " +
                   std::to_string(h.data().test_samples()) + ")");

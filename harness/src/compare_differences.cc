@@ -48,6 +48,7 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 using internal::DifferenceList;
 using internal::double_text;
+using internal::or_none;
 
 std::string value_text(const Message& m, const FieldDescriptor* f, int index) {
   const Reflection* r = m.GetReflection();
@@ -224,6 +225,11 @@ std::string tensors_text(const proto::ModelIdentity& m) {
 
 void add_model_differences(const proto::ModelIdentity& a, const proto::ModelIdentity& b, DifferenceList& out) {
   out.add("model", "model.name", a.name(), b.name(), true, "model", "another model");
+  if (a.file().size() != b.file().size() || a.file().xxh3() != b.file().xxh3()) {
+    out.add("model", "model.file.xxh3", or_none(a.file().xxh3()), or_none(b.file().xxh3()), true,
+            "model file " + file_name(b.file().path().empty() ? a.file().path() : b.file().path()) + " content changed",
+            "other initial weights or code");
+  }
   if (a.summary() != b.summary()) {
     out.add("model", "model.summary", a.summary(), b.summary(), true, "architecture", "another architecture");
   }

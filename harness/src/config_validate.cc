@@ -68,6 +68,14 @@ void validate_model(const proto::ModelConfig& m, Checker& c) {
     c.check(m.cnn().dropout() >= 0 && m.cnn().dropout() < 1, "model.cnn.dropout", "must be in [0, 1)",
             m.cnn().dropout());
   }
+  if (m.has_torchscript()) {
+    const std::string& path = m.torchscript().path();
+    c.check(!path.empty(), "model.torchscript.path", "must name a TorchScript file", "\"\"");
+    std::ifstream in(path, std::ios::binary);
+    if (!in || in.peek() == std::ifstream::traits_type::eof()) {
+      throw Error::input(path + ": model file (model.torchscript.path) is missing, unreadable or empty");
+    }
+  }
 }
 
 void validate_data(const proto::DataConfig& d, Checker& c) {

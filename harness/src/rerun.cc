@@ -49,26 +49,29 @@ std::string self_executable() {
   return ec ? std::string("/proc/self/exe") : p.string();
 }
 
+// Adds a difference when the file's content is no longer the recorded one.
+void check_file(const proto::InputFile& f, const std::string& category, const std::string& field,
+                std::vector<proto::Difference>& changed) {
+  const std::string name = fs::path(f.path()).filename().string();
+  std::uint64_t size = 0;
+  std::string now;
+  try {
+    now = digest_file(f.path(), &size);
+  } catch (const Error&) {
+    changed.push_back(difference(category, field, f.xxh3(), "(missing)", name + " is gone or unreadable: " + f.path()));
+    return;
+  }
+  if (now != f.xxh3() || size != f.size()) {
+    changed.push_back(difference(category, field, f.xxh3(), now, name + " content changed since the run: " + f.path()));
+  }
+}
+
 }  // namespace
 
 std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record) {
   std::vector<proto::Difference> changed;
-  for (const auto& f : record.data().files()) {
-    const std::string name = fs::path(f.path()).filename().string();
-    std::uint64_t size = 0;
-    std::string now;
-    try {
-      now = digest_file(f.path(), &size);
-    } catch (const Error&) {
-      changed.push_back(difference("data", "data.files[" + f.role() + "]", f.xxh3(), "(missing)",
-                                   name + " is gone or unreadable: " + f.path()));
-      continue;
-    }
-    if (now != f.xxh3() || size != f.size()) {
-      changed.push_back(difference("data", "data.files[" + f.role() + "]", f.xxh3(), now,
-                                   name + " content changed since the run: " + f.path()));
-    }
-  }
+  for (const auto& f : record.data().files()) check_file(f, "data", "data.files[" + f.role() + "]", changed);
+  if (!record.model().file().path().empty()) check_file(record.model().file(), "model", "model.file", changed);
   if (record.origin() != "repro run" && !record.code().executable_path().empty()) {
     const auto& code = record.code();
     std::string now;
@@ -89,7 +92,9 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   const auto& h = original.header;
   RerunResult result;
   for (const auto& d : changed_inputs(h)) {
-    const bool allowed = d.category() == "data" ? options.allow_data_change : options.allow_changed_code;
+    const bool allowed = d.category() == "data"    ? options.allow_data_change
+                         : d.category() == "model" ? options.allow_model_change
+                                                   : options.allow_changed_code;
     if (allowed) {
       spdlog::warn("rerunning anyway: {}", d.explanation());
     } else {

@@ -95,17 +95,19 @@ std::string make_run_id(const std::string& name) {
   return std::string(stamp) + "-" + (clean.empty() ? "run" : clean) + "-" + suffix;
 }
 
+proto::InputFile fingerprint_file(const std::string& role, const std::string& path) {
+  proto::InputFile in;
+  in.set_role(role);
+  in.set_path(path);
+  std::uint64_t size = 0;
+  in.set_xxh3(digest_file(path, &size));
+  in.set_size(size);
+  return in;
+}
+
 std::vector<proto::InputFile> fingerprint_data_files(const proto::DataConfig& data) {
   std::vector<proto::InputFile> files;
-  for (const auto& f : models::data_files(data)) {
-    proto::InputFile in;
-    in.set_role(f.role);
-    in.set_path(f.path);
-    std::uint64_t size = 0;
-    in.set_xxh3(digest_file(f.path, &size));
-    in.set_size(size);
-    files.push_back(in);
-  }
+  for (const auto& f : models::data_files(data)) files.push_back(fingerprint_file(f.role, f.path));
   return files;
 }
 

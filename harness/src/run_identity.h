@@ -24,6 +24,9 @@ std::string current_dir();
 std::string utc_now_rfc3339();
 std::string make_run_id(const std::string& name);
 
+// One file's role, path, size and XXH3-128. Throws Error (input) naming it when unreadable.
+proto::InputFile fingerprint_file(const std::string& role, const std::string& path);
+
 // File digests of the config's data files (models/data: data_files()).
 std::vector<proto::InputFile> fingerprint_data_files(const proto::DataConfig& data);
 

@@ -144,6 +144,9 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   *h.mutable_code() = internal::capture_code_identity(h.cwd(), env);
   h.mutable_data()->set_source(config.data().source());
   for (const auto& f : internal::fingerprint_data_files(config.data())) *h.mutable_data()->add_files() = f;
+  if (config.model().has_torchscript()) {
+    *h.mutable_model()->mutable_file() = internal::fingerprint_file("torchscript", config.model().torchscript().path());
+  }
   if (const char* of = std::getenv("REPRO_RERUN_OF")) h.set_rerun_of(of);
   h.set_status(proto::RUNNING);
   s.config = std::move(config);
@@ -199,7 +202,9 @@ void Session::watch(const NamedTensors& parameters, const NamedTensors& buffers,
   auto& s = *impl_;
   auto* model = s.header.mutable_model();
   const std::string recorded_initial = model->initial_digest();
+  const proto::InputFile file = model->file();  // digested at the start; stays
   model->Clear();
+  if (!file.path().empty()) *model->mutable_file() = file;
   model->set_name(name);
   model->set_summary(summary);
   s.watched.clear();

@@ -34,6 +34,14 @@ std::vector<std::string> data_differences(const proto::DataFingerprint& recorded
   return out;
 }
 
+// The model file (TorchScript) against its recorded digest; empty when unchanged or none.
+std::vector<std::string> model_file_differences(const proto::InputFile& recorded) {
+  if (recorded.path().empty()) return {};
+  const auto now = fingerprint_file(recorded.role(), recorded.path());
+  if (now.xxh3() == recorded.xxh3()) return {};
+  return {"model file " + recorded.path() + ": xxh3 " + recorded.xxh3() + " -> " + now.xxh3()};
+}
+
 std::string join(const std::vector<std::string>& parts, const std::string& sep) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
@@ -94,6 +102,7 @@ ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested
   apply_determinism(r.config.determinism(), r.config.seed(), &env);
   auto differences = numerics_differences(run.header.environment(), env);
   for (auto& d : data_differences(run.header.data(), r.config.data())) differences.push_back(std::move(d));
+  for (auto& d : model_file_differences(run.header.model().file())) differences.push_back(std::move(d));
   for (const auto& d : differences) spdlog::warn("resume: environment differs from the recorded run: {}", d);
   if (strict && !differences.empty()) {
     throw Error::usage(

@@ -2,13 +2,13 @@
 // cause. Reports are read through `--json` (protobuf's JSON mapping of ComparisonReport).
 #include <signal.h>
 
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
 #include "proto/report.pb.h"
+#include "report_util.h"
 #include "repro/record.h"
 #include "testutil.h"
 
@@ -16,16 +16,11 @@ namespace repro {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::last_line;
+using testing::parse_report;
 using testing::run_repro;
 
 std::string config_path(const std::string& name) { return testing::source_path("models/configs/" + name); }
-
-std::string last_line(const std::string& out) {
-  std::string s = out;
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  const auto nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
 
 std::string run_config(const std::string& config, const std::string& runs, const std::vector<std::string>& sets) {
   std::vector<std::string> args = {"run", "--config", config, "--runs-dir", runs};
@@ -36,13 +31,6 @@ std::string run_config(const std::string& config, const std::string& runs, const
   const auto r = run_repro(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return last_line(r.out);
-}
-
-proto::ComparisonReport parse_report(const testing::ProcessResult& r) {
-  proto::ComparisonReport report;
-  const auto status = google::protobuf::util::JsonStringToMessage(r.out, &report);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << r.out << r.err;
-  return report;
 }
 
 const proto::Difference* find_difference(const proto::ComparisonReport& report, const std::string& part) {

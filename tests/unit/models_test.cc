@@ -6,6 +6,8 @@
 #include "models/data/dataset.h"
 #include "models/model.h"
 #include "repro/error.h"
+#include "testutil.h"
+#include "torchscript_fixture.h"
 
 namespace repro::models {
 namespace {
@@ -183,11 +185,14 @@ TEST(ModelsTest, BadConfigsNameTheField) {
   bad_dropout.mutable_cnn()->set_dropout(1.0);
   expect_error(bad_dropout, kImage, ErrorKind::kUsage, "model.cnn.dropout: must be in [0, 1)");
   expect_error(mlp_config(), DataShape{{1, 28, 28}, 0}, ErrorKind::kUsage, "model.mlp: cannot build");
-  expect_error(proto::ModelConfig(), kImage, ErrorKind::kUsage, "model: no model chosen (expected one of mlp, cnn)");
+  expect_error(proto::ModelConfig(), kImage, ErrorKind::kUsage,
+               "model: no model chosen (expected one of mlp, cnn, torchscript)");
   proto::ModelConfig script;
   script.mutable_torchscript();
-  expect_error(script, kImage, ErrorKind::kUsage, "model.torchscript: not supported yet");
-  EXPECT_EQ(model_names(), (std::vector<std::string>{"mlp", "cnn"}));
+  expect_error(script, kImage, ErrorKind::kUsage, "model.torchscript.path: empty");
+  script.mutable_torchscript()->set_path("/nonexistent/model.pt");
+  expect_error(script, kImage, ErrorKind::kInput, "/nonexistent/model.pt: model.torchscript.path: no such file");
+  EXPECT_EQ(model_names(), (std::vector<std::string>{"mlp", "cnn", "torchscript"}));
 }
 
 TEST(ModelsTest, MlpLearnsSyntheticClusters) {
@@ -215,6 +220,67 @@ TEST(ModelsTest, MlpLearnsSyntheticClusters) {
   const auto predicted = model->forward(data.test.features).argmax(1);
   const double accuracy = predicted.eq(data.test.labels).to(torch::kDouble).mean().item<double>();
   EXPECT_GT(accuracy, 0.9);
+}
+
+}  // namespace
+}  // namespace repro::models
+
+namespace repro::models {
+namespace {
+
+// The TorchScript adapter: parameters and buffers of the loaded module, in registration order
+// and shared with it; train(true) updates the BatchNorm statistics and draws dropout masks,
+// train(false) uses the running statistics and is a pure function of the input.
+TEST(ModelsTest, TorchScriptModelExposesBuffersAndSwitchesMode) {
+  repro::testing::TempDir dir;
+  const std::string path = dir / "net.pt";
+  repro::testing::write_torchscript_fixture(path, 6, 3, /*hidden=*/8);
+  proto::ModelConfig config;
+  config.mutable_torchscript()->set_path(path);
+  auto model = make_model(config, DataShape{{6}, 3});
+  EXPECT_EQ(model->name(), "torchscript");
+  EXPECT_THAT(names(model->named_parameters()),
+              ElementsAre("fc1_weight", "fc1_bias", "bn_weight", "bn_bias", "fc2_weight", "fc2_bias"));
+  EXPECT_THAT(names(model->named_buffers()),
+              ElementsAre("bn_running_mean", "bn_running_var", "bn_num_batches_tracked"));
+  EXPECT_EQ(count(model->named_parameters()), 6 * 8 + 8 + 8 + 8 + 3 * 8 + 3);
+  EXPECT_THAT(model->summary(), HasSubstr("aten::batch_norm"));
+
+  const at::Tensor x = at::arange(24, at::kFloat).view({4, 6}) / 10;
+  const at::Tensor running_mean = model->named_buffers()[0].second;
+  const at::Tensor tracked = model->named_buffers()[2].second;
+  model->train(false);
+  const at::Tensor eval1 = model->forward(x);
+  EXPECT_TRUE(at::equal(eval1, model->forward(x))) << "eval: no dropout, running statistics";
+  EXPECT_EQ(tracked.item<int64_t>(), 0);
+  EXPECT_TRUE(at::equal(running_mean, at::zeros({8})));
+  model->train(true);
+  torch::manual_seed(1);
+  const at::Tensor train1 = model->forward(x);
+  EXPECT_EQ(tracked.item<int64_t>(), 1);
+  EXPECT_FALSE(at::equal(running_mean, at::zeros({8}))) << "the buffer the model updates is the one watched";
+  EXPECT_FALSE(at::equal(train1, model->forward(x))) << "another dropout mask";
+  EXPECT_EQ(train1.sizes(), (std::vector<int64_t>{4, 3}));
+}
+
+TEST(ModelsTest, TorchScriptFilesThatAreNotModelsAreInputErrors) {
+  repro::testing::TempDir dir;
+  const std::string path = dir / "notes.pt";
+  repro::testing::write_file(path, "not a zip archive");
+  proto::ModelConfig config;
+  config.mutable_torchscript()->set_path(path);
+  expect_error(config, DataShape{{6}, 3}, ErrorKind::kInput, path + ": not a TorchScript file");
+  const std::string wrong = dir / "wrong.pt";
+  repro::testing::write_torchscript_fixture(wrong, 6, 2);
+  config.mutable_torchscript()->set_path(wrong);
+  auto model = make_model(config, DataShape{{6}, 3});
+  try {
+    model->forward(at::zeros({5, 6}));
+    FAIL() << "expected an Error for logits of 2 classes";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInput);
+    EXPECT_THAT(e.what(), HasSubstr(wrong + ": forward returned shape [5, 2] for a batch of 5, expected [5, 3]"));
+  }
 }
 
 }  // namespace

@@ -20,10 +20,12 @@ struct RerunOptions {
   std::string repro_binary;  // runs built-in configs; default: this executable (/proc/self/exe)
   std::string runs_dir;      // where the new run goes; default: the original's parent directory
   bool allow_data_change = false;
+  bool allow_model_change = false;  // the model file (model.torchscript.path)
   bool allow_changed_code = false;
 };
 
-// Input files of a run whose content changed since it was recorded (or that are gone), and,
+// Input files of a run whose content changed since it was recorded (or that are gone): data
+// files (category "data"), the model file (category "model", field "model.file"), and,
 // for runs of a user's program, a changed executable; each as a Difference with its
 // explanation ("train-images-idx3-ubyte.gz content changed"). Empty when all is as recorded.
 std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record);

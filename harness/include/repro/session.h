@@ -23,6 +23,16 @@
 // Construct the Session before any other torch work: thread counts and CPU-kernel pins cannot
 // be changed once torch has started. Errors are repro::Error (see repro/error.h).
 //
+// Random numbers: the Session seeds torch's global CPU generator with seed("torch.default")
+// (torch::manual_seed), which is what module initialisation, dropout and
+// torch::data::samplers::RandomSampler use (it draws torch::randperm from that generator when
+// constructed and at every reset(), i.e. at the start of each pass over a DataLoader), so a
+// program that builds its model and loader after the Session is covered. Not covered:
+// DistributedRandomSampler (std::shuffle with a std::mt19937 seeded by its epoch: repeatable
+// with one standard library, another order with another), and random draws in dataset code
+// run by DataLoader workers (workers > 0) or from unseeded engines (use rng()).
+// models/examples/mnist_plain.cc and mnist_repro.cc show a whole program before and after.
+//
 // Checkpoints and resume (repro/checkpoint.h): a loop that saves checkpoints can be killed at
 // any point and continued, bit for bit, by a fresh process that constructs its Session with
 // SessionOptions::resume_dir:

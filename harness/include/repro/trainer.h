@@ -8,14 +8,20 @@
 //     of perm are the training split (in perm order), the rest the validation split.
 //  3. Normalisation (data.normalize): every feature of every set becomes (x - m) / s, with m
 //     and s the mean and (unbiased) standard deviation of all training-split feature values.
-//  4. Model: make_model(config.model), initialised from the default generator seeded in 1.
+//  4. Model: make_model(config.model), initialised from the default generator seeded in 1; a
+//     TorchScript model (model.torchscript.path) is loaded as saved, drawing nothing.
 //  5. Each epoch e: order = randperm(n_train, generator seeded with
 //     seed("data.shuffle/epoch/<e>")) when data.shuffle, else 0..n_train-1. Batches are
 //     consecutive slices of batch_size; an incomplete last slice is dropped.
 //  6. Each step: lr from the schedule; zero_grad; loss = cross_entropy(model(x), y) (mean);
 //     backward; grad_norm = sqrt(sum over parameters of sum(grad^2)); optimizer.step(); then the
 //     step is recorded: its loss is the one computed before the update, its parameter digest
-//     (when due) the parameters after it.
+//     (when due) the parameters after it. The model is in training mode (dropout draws from
+//     the default generator); nothing else draws from that generator between steps.
+//     The optimizers are torch::optim's SGD (momentum, dampening 0, nesterov, weight_decay),
+//     Adam and AdamW, whose updates equal Python's torch.optim with foreach=False: a plain
+//     Python loop doing 2, 3, 5 and 6 on the same TorchScript file gives bitwise equal losses
+//     (README, "Wrapping your model"; tests/e2e/python_agreement_test.py).
 //  7. Evaluations every train.eval_every steps and at the end on the validation split, then
 //     on the test set: mean cross-entropy and accuracy, in eval mode, without gradients.
 //  8. Checkpoints (repro/checkpoint.h) after every train.checkpoint_every steps and after the

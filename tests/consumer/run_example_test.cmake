@@ -1,0 +1,37 @@
+# ctest script: the wrapped example (models/examples/mnist_repro.cc) as built out of tree by
+# run_consumer_test.cmake, run twice in fresh processes (STEPS steps on TRAIN_SAMPLES samples):
+# the two runs must be bitwise identical, and `repro rerun` of the first must be clean (exit 0).
+# Uses the installed `repro` tool.
+function(run)
+  execute_process(COMMAND ${ARGN} WORKING_DIRECTORY ${WORK} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  message("${out}")
+  set(last_out "${out}" PARENT_SCOPE)
+endfunction()
+
+set(WORK ${CONSUMER_BUILD}/example-runs)
+set(repro ${PREFIX}/bin/repro)
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+run(${CONSUMER_BUILD}/examples/mnist_repro ${STEPS} ${TRAIN_SAMPLES})
+run(${CONSUMER_BUILD}/examples/mnist_repro ${STEPS} ${TRAIN_SAMPLES})
+file(GLOB runs LIST_DIRECTORIES true ${WORK}/runs/*)
+list(SORT runs)
+list(LENGTH runs count)
+if(NOT count EQUAL 2)
+  message(FATAL_ERROR "expected 2 run directories in ${WORK}/runs, found ${count}: ${runs}")
+endif()
+list(GET runs 0 first)
+list(GET runs 1 second)
+
+run(${repro} show ${first} --json)
+if(NOT last_out MATCHES "\"steps_recorded\": ?\"${STEPS}\"" OR NOT last_out MATCHES "\"name\": ?\"mnist-net\"")
+  message(FATAL_ERROR "${first}: expected ${STEPS} recorded steps of model mnist-net")
+endif()
+run(${repro} compare ${first} ${second} --no-color)
+if(NOT last_out MATCHES "identical")
+  message(FATAL_ERROR "the two runs are not reported identical")
+endif()
+run(${repro} rerun ${first} --no-color)
