@@ -15,7 +15,8 @@
 //  6. Each step: lr from the schedule; zero_grad; loss = cross_entropy(model(x), y) (mean);
 //     backward; grad_norm = sqrt(sum over parameters of sum(grad^2)); optimizer.step(); then the
 //     step is recorded: its loss is the one computed before the update, its parameter digest
-//     (when due) the parameters after it.
+//     (when due) the parameters after it. A NaN or Inf loss or gradient norm then stops the run
+//     as failed (train.on_nonfinite "stop", the default; "warn" goes on): see Session::record_step.
 //  7. Evaluations every train.eval_every steps and at the end on the validation split, then
 //     on the test set: mean cross-entropy and accuracy, in eval mode, without gradients.
 //  8. Checkpoints (repro/checkpoint.h) after every train.checkpoint_every steps and after the
