@@ -22,6 +22,7 @@ const std::vector<Command>& commands() {
       {"rerun", "re-execute a recorded run in a fresh process and compare", run_rerun},
       {"compare", "compare two runs: verdict, named causes, first divergent step", run_compare},
       {"check", "nightly: rerun configs, compare with baselines, JUnit report", run_check},
+      {"doctor", "model health checks: one step, updates, loss trend, fit, NaN/Inf, dead units", run_doctor},
       {"env", "show everything in this environment that can change a training result", run_env},
   };
   return kCommands;
