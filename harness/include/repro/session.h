@@ -97,7 +97,8 @@ struct SessionOptions {
   bool strict_resume = false;
 };
 
-// What a step reports besides its loss. Negative values mean "not reported".
+// What a step reports besides its loss. Negative values mean "not reported" (a NaN grad_norm
+// is reported, recorded and caught by the NaN/Inf guard, see record_step).
 struct StepExtras {
   double lr = -1;
   double grad_norm = -1;
