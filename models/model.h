@@ -11,6 +11,10 @@
 
 #include "proto/run_config.pb.h"
 
+namespace torch::nn {
+class Module;
+}
+
 namespace repro::models {
 
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
@@ -30,6 +34,8 @@ class TrainableModel {
   virtual std::string summary() const = 0;
   // Registry name: "mlp", "cnn", "torchscript".
   virtual std::string name() const = 0;
+  // The C++ module behind the model (its submodules can be walked), or null when there is none.
+  virtual std::shared_ptr<torch::nn::Module> module() const { return nullptr; }
 };
 
 // Shape of the data a model is built for.

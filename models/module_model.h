@@ -23,6 +23,7 @@ class ModuleModel : public TrainableModel {
   void train(bool on) override;
   std::string summary() const override;
   std::string name() const override { return name_; }
+  std::shared_ptr<torch::nn::Module> module() const override { return module_.ptr(); }
 
  private:
   std::string name_;

@@ -6,7 +6,6 @@
 #include "outcome.h"
 #include "reexec.h"
 #include "repro/environment.h"
-#include "repro/config.h"
 #include "repro/determinism.h"
 #include "repro/error.h"
 #include "repro/trainer.h"
@@ -22,17 +21,12 @@ int run_run(const Args& args) {
       "set). The run is recorded in <runs-dir>/<run id>; its path is printed last.\n"
       "Exit: 0 finished, 1 the run failed, 2 bad config, flag or data, 130 interrupted."};
   po::options_description options("options");
-  options.add_options()("config", po::value<std::string>()->value_name("FILE")->required(),
-                        "run config in protobuf text format (see models/configs/)")(
-      "set", po::value<std::vector<std::string>>()->value_name("PATH=VALUE")->composing(),
-      "override a config field, e.g. --set optimizer.lr=0.05 (repeatable)")(
-      "runs-dir", po::value<std::string>()->value_name("DIR"), "where to create the run directory (default: "
-                                                               "record.runs_dir of the config, \"runs\")");
+  add_config_options(options);
+  options.add_options()("runs-dir", po::value<std::string>()->value_name("DIR"),
+                        "where to create the run directory (default: record.runs_dir of the config, \"runs\")");
   po::variables_map vm;
   if (!parse_command(spec, options, {}, args, vm)) return kExitOk;
-  std::vector<std::string> overrides;
-  if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
-  const proto::RunConfig config = load_config(vm["config"].as<std::string>(), overrides);
+  const proto::RunConfig config = config_from(vm);
   if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with(pins);
 
   SessionOptions session;

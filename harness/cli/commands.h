@@ -28,5 +28,6 @@ int run_compare(const Args& args);
 int run_rerun(const Args& args);
 int run_check(const Args& args);
 int run_sweep(const Args& args);
+int run_doctor(const Args& args);
 
 }  // namespace repro::cli

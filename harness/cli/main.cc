@@ -23,6 +23,7 @@ const std::vector<Command>& commands() {
       {"compare", "compare two runs: verdict, named causes, first divergent step", run_compare},
       {"check", "nightly: rerun configs, compare with baselines, JUnit report", run_check},
       {"sweep", "run a config over seeds (and a grid of values): statistics, sensitivity, envelope", run_sweep},
+      {"doctor", "model health checks: one step, updates, loss trend, fit, NaN/Inf, dead units", run_doctor},
       {"env", "show everything in this environment that can change a training result", run_env},
   };
   return kCommands;

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "repro/config.h"
 #include "repro/error.h"
 #include "repro/log.h"
 
@@ -26,6 +27,19 @@ bool parse_command(const CommandSpec& spec, po::options_description& options,
   }
   if (vm.count("log-level")) set_log_level(vm["log-level"].as<std::string>());
   return true;
+}
+
+void add_config_options(po::options_description& options) {
+  options.add_options()("config", po::value<std::string>()->value_name("FILE")->required(),
+                        "run config in protobuf text format (see models/configs/)")(
+      "set", po::value<std::vector<std::string>>()->value_name("PATH=VALUE")->composing(),
+      "override a config field, e.g. --set optimizer.lr=0.05 (repeatable)");
+}
+
+proto::RunConfig config_from(const po::variables_map& vm) {
+  std::vector<std::string> overrides;
+  if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
+  return load_config(vm["config"].as<std::string>(), overrides);
 }
 
 }  // namespace repro::cli

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.h"
+#include "proto/run_config.pb.h"
 
 namespace repro::cli {
 
@@ -24,5 +25,11 @@ struct CommandSpec {
 bool parse_command(const CommandSpec& spec, po::options_description& options,
                    const po::positional_options_description& positional, const Args& args,
                    po::variables_map& vm, bool json = true);
+
+// --config FILE (required) and --set PATH=VALUE (repeatable): the config a command works on.
+void add_config_options(po::options_description& options);
+// The config those options name: the file with the overrides applied in order, resolved and
+// validated (repro/config.h load_config). Throws Error (usage/input) naming the file or field.
+proto::RunConfig config_from(const po::variables_map& vm);
 
 }  // namespace repro::cli

@@ -120,6 +120,7 @@ void validate_train(const proto::TrainConfig& t, Checker& c) {
           t.checkpoint_every());
   c.check(t.eval_batch_size() > 0, "train.eval_batch_size", "must be > 0", t.eval_batch_size());
   c.check(t.keep_checkpoints() >= 1, "train.keep_checkpoints", "must be >= 1", t.keep_checkpoints());
+  c.one_of(t.on_nonfinite(), {"stop", "warn"}, "train.on_nonfinite");
 }
 
 void validate_record(const proto::RecordConfig& r, Checker& c) {

@@ -19,6 +19,7 @@
 #include "repro/error.h"
 #include "repro/log.h"
 #include "repro/record.h"
+#include "nonfinite_guard.h"
 #include "run_identity.h"
 #include "session_resume.h"
 
@@ -48,6 +49,7 @@ struct Session::Impl {
   int64_t since_flush = 0;
   int64_t steps_recorded = 0;  // frames in steps.bin (a resumed run's kept ones included)
   int64_t evals_recorded = 0;
+  int64_t nonfinite_steps = 0;  // with train.on_nonfinite "warn"
   bool resumed = false;
   std::string checkpoint_path;     // resume: the checkpoint to restore, until resume()
   std::string checkpoint_payload;
@@ -62,6 +64,7 @@ struct Session::Impl {
   void end(proto::RunStatus status, const std::string& reason) {
     if (ended) return;
     ended = true;
+    if (nonfinite_steps > 1) spdlog::warn("{} steps had a non-finite loss or gradient norm", nonfinite_steps);
     if (!watched.empty()) header.set_final_param_digest(digest_tensors(watched));
     header.set_status(status);
     header.set_status_reason(reason);
@@ -245,7 +248,7 @@ void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras
     r.set_loss_f32(loss.item<float>());
   }
   if (extras.lr >= 0) r.set_lr(extras.lr);
-  if (extras.grad_norm >= 0) r.set_grad_norm(extras.grad_norm);
+  if (!(extras.grad_norm < 0)) r.set_grad_norm(extras.grad_norm);  // NaN included
   if (extras.epoch >= 0) r.set_epoch(extras.epoch);
   const int64_t every = s.config.record().param_digest_every();
   if (every > 0 && step % every == 0 && !s.watched.empty()) r.set_param_digest(digest_tensors(s.watched));
@@ -260,12 +263,26 @@ void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras
     s.writer->flush();
     if (s.header_dirty) s.write_header();
   }
+  guard_nonfinite(step, loss, extras.grad_norm);
   if (const int sig = g_signal.load(); sig != 0 && s.options.handle_signals) {
     const std::string name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
     spdlog::warn("{} received: run {} stops after step {}", name, s.header.run_id(), step);
     s.end(proto::INTERRUPTED, name + " after step " + std::to_string(step));
     std::raise(sig);  // the handler was reset to the default: the signal now takes its usual effect
   }
+}
+
+void Session::guard_nonfinite(int64_t step, const at::Tensor& loss, double grad_norm) {
+  auto& s = *impl_;
+  const auto found = internal::find_nonfinite(step, loss, grad_norm, s.watched);
+  if (!found) return;
+  if (s.config.train().on_nonfinite() == "warn") {
+    if (s.nonfinite_steps++ == 0) spdlog::warn("{} (train.on_nonfinite: warn, the run goes on)", found->message);
+    return;
+  }
+  // The caller reports the exception: `repro run` prints one line with this reason.
+  s.end(proto::FAILED, found->message);
+  throw NonFiniteError(found->message, step, found->tensor);
 }
 
 void Session::record_eval(int64_t step, const std::string& split, const std::map<std::string, double>& metrics) {

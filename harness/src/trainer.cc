@@ -2,7 +2,6 @@
 #include "repro/trainer.h"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim.h>
 #include <spdlog/spdlog.h>
@@ -12,69 +11,11 @@
 #include "models/data/dataset.h"
 #include "models/model.h"
 #include "progress.h"
+#include "train_setup.h"
 #include "repro/error.h"
 
 namespace repro {
 namespace {
-
-at::Generator seeded_generator(std::uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
-
-struct Splits {
-  at::Tensor train_x, train_y, val_x, val_y, test_x, test_y;
-};
-
-Splits split_and_normalize(const models::LoadedData& data, const proto::DataConfig& cfg, Session& session) {
-  const int64_t n = data.train.size();
-  const at::Tensor perm = at::randperm(n, seeded_generator(session.seed("data.split")), at::kLong);
-  const int64_t n_train = std::llround(static_cast<double>(n) * cfg.split_fraction());
-  if (n_train < 1 || n_train >= n) {
-    throw Error::usage("data.split_fraction: " + std::to_string(cfg.split_fraction()) + " of " + std::to_string(n) +
-                       " samples leaves an empty split");
-  }
-  const at::Tensor train_idx = perm.slice(0, 0, n_train), val_idx = perm.slice(0, n_train, n);
-  session.record_split(train_idx, val_idx, data.test.size());
-  Splits s;
-  s.train_x = data.train.features.index_select(0, train_idx);
-  s.train_y = data.train.labels.index_select(0, train_idx);
-  s.val_x = data.train.features.index_select(0, val_idx);
-  s.val_y = data.train.labels.index_select(0, val_idx);
-  s.test_x = data.test.features;
-  s.test_y = data.test.labels;
-  if (cfg.normalize()) {
-    const double mean = s.train_x.mean().item<double>();
-    double stdev = s.train_x.std().item<double>();
-    if (!(stdev > 0)) stdev = 1;
-    for (at::Tensor* x : {&s.train_x, &s.val_x, &s.test_x}) {
-      if (x->defined()) *x = (*x - mean) / stdev;
-    }
-  }
-  return s;
-}
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const proto::OptimizerConfig& o,
-                                                        const std::vector<at::Tensor>& params) {
-  if (o.name() == "sgd") {
-    return std::make_unique<torch::optim::SGD>(
-        params,
-        torch::optim::SGDOptions(o.lr()).momentum(o.momentum()).nesterov(o.nesterov()).weight_decay(o.weight_decay()));
-  }
-  auto betas = std::make_tuple(o.beta1(), o.beta2());
-  if (o.name() == "adam") {
-    return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(o.lr()).betas(betas).eps(o.eps()).weight_decay(o.weight_decay()));
-  }
-  return std::make_unique<torch::optim::AdamW>(
-      params, torch::optim::AdamWOptions(o.lr()).betas(betas).eps(o.eps()).weight_decay(o.weight_decay()));
-}
-
-double scheduled_lr(const proto::OptimizerConfig& o, int64_t step, int64_t total) {
-  if (o.schedule() == "step") return o.lr() * std::pow(o.gamma(), static_cast<double>(step / o.step_size()));
-  if (o.schedule() == "cosine") {
-    const double pi = std::acos(-1.0);
-    return o.min_lr() + (o.lr() - o.min_lr()) * (1 + std::cos(pi * static_cast<double>(step) / total)) / 2;
-  }
-  return o.lr();
-}
 
 std::map<std::string, double> evaluate(models::TrainableModel& model, const at::Tensor& x, const at::Tensor& y,
                                        int64_t batch_size) {
@@ -94,23 +35,16 @@ std::map<std::string, double> evaluate(models::TrainableModel& model, const at::
   return {{"loss", n > 0 ? loss_sum / n : 0.0}, {"accuracy", n > 0 ? static_cast<double>(correct) / n : 0.0}};
 }
 
-double grad_norm(const std::vector<at::Tensor>& params) {
-  double sum = 0;
-  for (const auto& p : params) {
-    if (p.grad().defined()) sum += p.grad().pow(2).sum().item<double>();
-  }
-  return std::sqrt(sum);
-}
-
 void run_loop(const proto::RunConfig& config, Session& session) {
   const auto& train_cfg = config.train();
   const models::LoadedData data = models::load_data(config.data(), session.seed("data.synthetic"));
-  const Splits s = split_and_normalize(data, config.data(), session);
+  const internal::Splits s = internal::split_and_normalize(data, config.data(), session.seed("data.split"));
+  session.record_split(s.train_idx, s.val_idx, data.test.size());
   auto model = models::make_model(config.model(), {data.input_shape, data.num_classes});
   session.watch(model->named_parameters(), model->named_buffers(), model->name(), model->summary());
   std::vector<at::Tensor> params;
   for (const auto& [name, p] : model->named_parameters()) params.push_back(p);
-  auto optimizer = make_optimizer(config.optimizer(), params);
+  auto optimizer = internal::make_optimizer(config.optimizer(), params);
 
   const int64_t n_train = s.train_x.size(0), batch = train_cfg.batch_size();
   if (batch > n_train) {
@@ -119,7 +53,7 @@ void run_loop(const proto::RunConfig& config, Session& session) {
   }
   auto epoch_order = [&](int64_t e) {
     return config.data().shuffle()
-               ? at::randperm(n_train, seeded_generator(session.seed("data.shuffle/epoch/" + std::to_string(e))),
+               ? at::randperm(n_train, internal::seeded_generator(session.seed("data.shuffle/epoch/" + std::to_string(e))),
                               at::kLong)
                : at::arange(n_train, at::kLong);
   };
@@ -146,14 +80,14 @@ void run_loop(const proto::RunConfig& config, Session& session) {
     const at::Tensor idx = order.slice(0, pos, pos + batch);
     pos += batch;
     const at::Tensor x = s.train_x.index_select(0, idx), y = s.train_y.index_select(0, idx);
-    const double lr = scheduled_lr(config.optimizer(), step, train_cfg.steps());
+    const double lr = internal::scheduled_lr(config.optimizer(), step, train_cfg.steps());
     for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
     optimizer->zero_grad();
     const at::Tensor loss = at::cross_entropy_loss(model->forward(x), y);
     loss.backward();
     StepExtras extras;
     extras.lr = lr;
-    extras.grad_norm = grad_norm(params);
+    extras.grad_norm = internal::grad_norm(params);
     extras.epoch = epoch;
     extras.batch = &x;
     optimizer->step();

@@ -105,7 +105,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Invalid{"Optimizer", "optimizer.name=lion", "optimizer.name: unknown value 'lion'"},
                       Invalid{"Capability", "determinism.cpu_capability=avx9", "determinism.cpu_capability"},
                       Invalid{"MinLr", "optimizer.min_lr=5", "optimizer.min_lr: must be in [0, optimizer.lr)"},
-                      Invalid{"Source", "data.source=imagenet", "data.source: unknown value 'imagenet'"}),
+                      Invalid{"Source", "data.source=imagenet", "data.source: unknown value 'imagenet'"},
+                      Invalid{"OnNonFinite", "train.on_nonfinite=ignore",
+                              "train.on_nonfinite: unknown value 'ignore' (expected one of stop, warn)"}),
     [](const ::testing::TestParamInfo<Invalid>& info) { return info.param.name; });
 
 TEST(ConfigTest, MissingDataFileIsNamed) {

@@ -4,8 +4,12 @@
 #include <gtest/gtest.h>
 #include <torch/nn/modules/linear.h>
 
+#include <cmath>
+#include <limits>
+
 #include "repro/determinism.h"
 #include "repro/error.h"
+#include "nonfinite_guard.h"
 #include "repro/record.h"
 #include "testutil.h"
 
@@ -103,6 +107,84 @@ TEST(SessionTest, ADrawnSeedIsRecordedInTheConfig) {
   EXPECT_EQ(session.config().seed(), session.seed());
   EXPECT_EQ(session.header().config().seed(), session.seed()) << "a rerun can use it";
   session.finish();
+}
+
+// NaN/Inf guard (train.on_nonfinite): stop records the step and fails the run naming step and
+// tensor; warn goes on.
+proto::RunConfig guarded_config(const std::string& on_nonfinite) {
+  proto::RunConfig c = tiny_config();
+  c.mutable_train()->set_on_nonfinite(on_nonfinite);
+  return c;
+}
+
+TEST(NonFiniteGuardTest, StopRecordsTheStepThenFailsTheRunNamingStepAndLoss) {
+  testing::TempDir dir;
+  std::string run_dir;
+  {
+    Session session(guarded_config("stop"), options_in(dir));
+    run_dir = session.run_dir();
+    session.record_step(0, at::scalar_tensor(1.5f));
+    try {
+      session.record_step(1, at::scalar_tensor(std::numeric_limits<float>::quiet_NaN()));
+      FAIL() << "expected NonFiniteError";
+    } catch (const NonFiniteError& e) {
+      EXPECT_EQ(e.step(), 1);
+      EXPECT_EQ(e.tensor(), "loss");
+      EXPECT_STREQ(e.what(), "non-finite loss at step 1: nan (0x7fc00000)");
+    }
+  }
+  const RunData r = read_run(run_dir);
+  EXPECT_EQ(r.status, proto::FAILED);
+  EXPECT_EQ(r.status_reason, "non-finite loss at step 1: nan (0x7fc00000)");
+  ASSERT_EQ(r.steps.size(), 2u) << "the non-finite step is recorded";
+  EXPECT_TRUE(std::isnan(r.steps[1].loss_f32()));
+}
+
+TEST(NonFiniteGuardTest, InfiniteGradNormNamesTheFirstParameterWithANonFiniteGradient) {
+  testing::TempDir dir;
+  std::string run_dir;
+  {
+    Session session(guarded_config("stop"), options_in(dir));
+    run_dir = session.run_dir();
+    torch::nn::Linear first(2, 2), second(2, 2);
+    session.watch({{"first.weight", first->weight}, {"second.weight", second->weight}}, {}, "two", "");
+    first->weight.mutable_grad() = at::ones({2, 2});
+    second->weight.mutable_grad() = at::full({2, 2}, INFINITY);
+    StepExtras extras;
+    extras.grad_norm = INFINITY;
+    EXPECT_THROW(session.record_step(0, at::scalar_tensor(0.5f), extras), NonFiniteError);
+  }
+  const RunData r = read_run(run_dir);
+  EXPECT_EQ(r.status_reason, "non-finite gradient norm at step 0: inf (first non-finite gradient: second.weight)");
+  ASSERT_EQ(r.steps.size(), 1u);
+  EXPECT_TRUE(std::isinf(r.steps[0].grad_norm()));
+}
+
+TEST(NonFiniteGuardTest, WarnGoesOnAndRecordsNanGradNorm) {
+  testing::TempDir dir;
+  std::string run_dir;
+  {
+    Session session(guarded_config("warn"), options_in(dir));
+    run_dir = session.run_dir();
+    StepExtras extras;
+    extras.grad_norm = NAN;
+    session.record_step(0, at::scalar_tensor(INFINITY), extras);
+    session.record_step(1, at::scalar_tensor(0.25f));
+    session.finish();
+  }
+  const RunData r = read_run(run_dir);
+  EXPECT_EQ(r.status, proto::FINISHED);
+  ASSERT_EQ(r.steps.size(), 2u);
+  EXPECT_TRUE(std::isinf(r.steps[0].loss_f32()));
+  EXPECT_TRUE(std::isnan(r.steps[0].grad_norm())) << "a NaN gradient norm is recorded, not dropped";
+}
+
+TEST(NonFiniteGuardTest, FindsNothingWhenFinite) {
+  EXPECT_FALSE(internal::find_nonfinite(3, at::scalar_tensor(2.0), 1.0, {}).has_value());
+  EXPECT_FALSE(internal::find_nonfinite(3, at::scalar_tensor(2.0), -1, {}).has_value()) << "-1: not reported";
+  const auto found = internal::find_nonfinite(3, at::scalar_tensor(-INFINITY, at::kDouble), 1.0, {});
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->message, "non-finite loss at step 3: -inf (0xfff0000000000000)");
 }
 
 }  // namespace

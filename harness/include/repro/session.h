@@ -61,6 +61,7 @@
 #include "proto/run_record.pb.h"
 #include "repro/checkpoint.h"
 #include "repro/config.h"
+#include "repro/error.h"
 
 namespace at {
 class Tensor;
@@ -106,12 +107,31 @@ struct SessionOptions {
   bool strict_resume = false;
 };
 
-// What a step reports besides its loss. Negative values mean "not reported".
+// What a step reports besides its loss. Negative values mean "not reported" (a NaN grad_norm
+// is reported, recorded and caught by the NaN/Inf guard, see record_step).
 struct StepExtras {
   double lr = -1;
   double grad_norm = -1;
   int64_t epoch = -1;
   const at::Tensor* batch = nullptr;  // digested when record.batch_digest is on
+};
+
+// Thrown by Session::record_step when train.on_nonfinite is "stop" (the default) and the step's
+// loss or gradient norm is NaN or Inf, after the step is recorded and the run ended as failed
+// with what() as its reason: "non-finite loss at step 3: nan (0x7fc00000)", or "non-finite
+// gradient norm at step 3: inf (first non-finite gradient: hidden.0.weight)". Its kind is
+// internal: the run failed, the input was fine; `repro run` reports it and exits 1.
+class NonFiniteError : public Error {
+ public:
+  NonFiniteError(const std::string& message, int64_t step, std::string tensor)
+      : Error(ErrorKind::kInternal, message), step_(step), tensor_(std::move(tensor)) {}
+  int64_t step() const noexcept { return step_; }
+  // "loss" or "grad_norm".
+  const std::string& tensor() const noexcept { return tensor_; }
+
+ private:
+  int64_t step_;
+  std::string tensor_;
 };
 
 class Session {
@@ -151,6 +171,10 @@ class Session {
   // every record.param_digest_every steps. Records reach the disk every record.flush_every
   // steps. After SIGINT/SIGTERM (see SessionOptions::handle_signals) this call records the step,
   // marks the run interrupted, and lets the signal end the process.
+  // NaN/Inf guard: a non-finite loss or extras.grad_norm is recorded like any other value (its
+  // bits are in the step stream); then with train.on_nonfinite "stop" (default) the run ends as
+  // failed and NonFiniteError is thrown; with "warn" the first such step is logged as a warning
+  // (later ones are counted, and the count logged when the run ends) and the run goes on.
   void record_step(int64_t step, const at::Tensor& loss, const StepExtras& extras = {});
   // Records an evaluation ("validation", "test") at a step: metric name → value.
   void record_eval(int64_t step, const std::string& split, const std::map<std::string, double>& metrics);
@@ -193,6 +217,7 @@ class Session {
 
  private:
   void start_new(proto::RunConfig config, SessionOptions options);
+  void guard_nonfinite(int64_t step, const at::Tensor& loss, double grad_norm);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

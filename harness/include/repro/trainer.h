@@ -16,8 +16,10 @@
 //  6. Each step: lr from the schedule; zero_grad; loss = cross_entropy(model(x), y) (mean);
 //     backward; grad_norm = sqrt(sum over parameters of sum(grad^2)); optimizer.step(); then the
 //     step is recorded: its loss is the one computed before the update, its parameter digest
-//     (when due) the parameters after it. The model is in training mode (dropout draws from
-//     the default generator); nothing else draws from that generator between steps.
+//     (when due) the parameters after it. A NaN or Inf loss or gradient norm then stops the run
+//     as failed (train.on_nonfinite "stop", the default; "warn" goes on): see Session::record_step.
+//     The model is in training mode (dropout draws from the default generator); nothing else
+//     draws from that generator between steps.
 //     The optimizers are torch::optim's SGD (momentum, dampening 0, nesterov, weight_decay),
 //     Adam and AdamW, whose updates equal Python's torch.optim with foreach=False: a plain
 //     Python loop doing 2, 3, 5 and 6 on the same TorchScript file gives bitwise equal losses

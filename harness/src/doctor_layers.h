@@ -1,0 +1,25 @@
+// The doctor's layer outputs: the op trace of one forward (see repro/doctor.h for the naming).
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace repro::internal {
+
+struct LayerOutput {
+  std::string name;  // "hidden.0 (aten::linear)", "aten::relu after hidden.0"
+  at::Tensor output;
+};
+
+// Runs `forward` on this thread while tracing the top-level ATen ops it calls, and returns the
+// floating-point outputs of those ops that are not views of their inputs, in call order, named
+// after `parameters` (see repro/doctor.h). `forward`'s result is returned through `result`.
+std::vector<LayerOutput> capture_layers(const std::function<at::Tensor()>& forward,
+                                        const std::vector<std::pair<std::string, at::Tensor>>& parameters,
+                                        at::Tensor* result);
+
+}  // namespace repro::internal
