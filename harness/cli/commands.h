@@ -27,5 +27,6 @@ int run_ls(const Args& args);
 int run_compare(const Args& args);
 int run_rerun(const Args& args);
 int run_check(const Args& args);
+int run_trace(const Args& args);
 
 }  // namespace repro::cli

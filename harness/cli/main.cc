@@ -22,6 +22,7 @@ const std::vector<Command>& commands() {
       {"rerun", "re-execute a recorded run in a fresh process and compare", run_rerun},
       {"compare", "compare two runs: verdict, named causes, first divergent step", run_compare},
       {"check", "nightly: rerun configs, compare with baselines, JUnit report", run_check},
+      {"trace", "re-execute a divergent step with op tracing; name the first diverging op", run_trace},
       {"env", "show everything in this environment that can change a training result", run_env},
   };
   return kCommands;

@@ -8,6 +8,7 @@
 // original (REPRO_RUN_DIR and REPRO_RERUN_OF, read by the Session).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct RerunOptions {
   std::string runs_dir;      // where the new run goes; default: the original's parent directory
   bool allow_data_change = false;
   bool allow_changed_code = false;
+  // Variables set in the child's environment after everything above (`repro trace` passes
+  // REPRO_TRACE_*, repro/trace.h). Default: none.
+  std::map<std::string, std::string> extra_env;
 };
 
 // Input files of a run whose content changed since it was recorded (or that are gone), and,
