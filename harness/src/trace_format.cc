@@ -69,6 +69,10 @@ void print_values(std::ostringstream& out, const char* what, const google::proto
 std::string format_trace_report(const proto::TraceReport& r) {
   std::ostringstream out;
   out << "trace of step " << r.step() << ": " << r.run_a() << (r.run_b().empty() ? "" : " vs " + r.run_b()) << "\n";
+  if (r.walk_size() > 0) {
+    out << "  the records part at step " << r.requested_step() << "; bisected on the state entering each step:\n";
+    for (const auto& w : r.walk()) out << "    " << w << "\n";
+  }
   out << "  verdict: " << verdict_name(r.verdict()) << "\n";
   out << "  " << r.summary() << "\n";
   if (r.verdict() == proto::NONDETERMINISTIC_OP || r.verdict() == proto::EXTERNAL_INPUT ||

@@ -40,9 +40,17 @@ struct ThreadState {
 thread_local ThreadState t_state;
 
 // The autograd engine wraps each node it evaluates in a FUNCTION-scope RecordFunction named
-// "autograd::engine::evaluate_function: <node>": a marker, not an op (the node itself comes as
-// a BACKWARD_FUNCTION scope).
-bool is_engine_marker(const at::RecordFunction& fn) { return std::strncmp(fn.name(), "autograd::", 10) == 0; }
+// "autograd::engine::evaluate_function: <node>": not an op but backward work, holding the node
+// (a BACKWARD_FUNCTION scope) and what the engine does around it (summing a gradient to a
+// broadcast input's shape, accumulating gradients that meet).
+bool is_backward_scope(const at::RecordFunction& fn) {
+  return fn.scope() == at::RecordScope::BACKWARD_FUNCTION || std::strncmp(fn.name(), "autograd::", 10) == 0;
+}
+
+std::string node_name(const char* name) {
+  const char* colon = std::strstr(name, ": ");
+  return colon != nullptr ? std::string(colon + 2) : std::string(name);
+}
 
 // Carries the op's slot from its start callback to its end callback.
 struct OpContext : at::ObserverContext {
@@ -125,12 +133,11 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
     ts.scopes.emplace_back(fn.name());
     return nullptr;
   }
-  if (fn.scope() == at::RecordScope::BACKWARD_FUNCTION) {
-    // Ops an autograd node runs are outermost within it, even when the engine runs the node on
-    // the calling thread inside aten::_backward.
+  if (is_backward_scope(fn)) {
+    // Ops an autograd node runs are outermost within it, whichever thread the engine uses.
     ts.saved_depth.push_back(ts.depth);
     ts.depth = 0;
-    ts.nodes.emplace_back(fn.name());
+    ts.nodes.push_back(node_name(fn.name()));
     std::string scope;
     {
       std::lock_guard<std::mutex> lock(g_recording.mutex);
@@ -138,10 +145,11 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
       const auto it = g_recording.scope_of_seq.find(fn.seqNr());
       if (it != g_recording.scope_of_seq.end()) scope = it->second;
     }
+    if (scope.empty() && !ts.node_scopes.empty()) scope = ts.node_scopes.back();
     ts.node_scopes.push_back(scope);
     return nullptr;
   }
-  if (is_engine_marker(fn) || ts.depth++ > 0) return nullptr;
+  if (ts.depth++ > 0) return nullptr;
   const at::DisableRecordFunctionGuard no_record;
   const at::NoGradGuard no_grad;
   proto::OpEvent op;
@@ -173,7 +181,7 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* context) {
     if (!ts.scopes.empty()) ts.scopes.pop_back();
     return;
   }
-  if (fn.scope() == at::RecordScope::BACKWARD_FUNCTION) {
+  if (is_backward_scope(fn)) {
     if (!ts.nodes.empty()) {
       ts.nodes.pop_back();
       ts.node_scopes.pop_back();
@@ -182,7 +190,6 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* context) {
     }
     return;
   }
-  if (is_engine_marker(fn)) return;
   if (ts.depth > 0) --ts.depth;
   if (context == nullptr) return;
   const at::DisableRecordFunctionGuard no_record;

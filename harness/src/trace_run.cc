@@ -181,23 +181,57 @@ proto::Trace trace_one(const RunData& run, int64_t step, const TraceOptions& opt
 }
 
 proto::TraceReport trace_runs(const RunData& a, const RunData* b, const TraceOptions& options) {
+  const bool chosen = options.step >= 0;
   int64_t step = options.step;
-  if (step < 0) {
+  if (!chosen) {
     if (b == nullptr) throw Error::usage("--step: required when tracing a single run");
     step = divergent_step(a, *b);
   }
   check_step(a, step);
   if (b != nullptr) check_step(*b, step);
-  std::string file_a, file_b;
-  const proto::Trace ta = trace_with(a, step, options, "", {}, &file_a);
-  const proto::Trace tb = b != nullptr ? trace_with(*b, step, options, "", {}, &file_b)
-                                       : trace_with(a, step, options, "again", {}, &file_b);
-  proto::TraceReport report = align_traces(ta, tb);
+  struct Traced {
+    proto::Trace a, b;
+    std::string file_a, file_b;
+    proto::TraceReport report;
+  };
+  auto trace_step = [&](int64_t k) {
+    Traced t;
+    t.a = trace_with(a, k, options, "", {}, &t.file_a);
+    t.b = b != nullptr ? trace_with(*b, k, options, "", {}, &t.file_b) : trace_with(a, k, options, "again", {}, &t.file_b);
+    t.report = align_traces(t.a, t.b);
+    return t;
+  };
+  Traced t = trace_step(step);
+  std::vector<std::string> walk;
+  if (!chosen && t.report.verdict() == proto::STATE_DIFFERS && step > 0) {
+    // The state entering `step` differs although the records part there: bisect for the last
+    // step whose entering state is the same (state, once different, stays different).
+    walk.push_back("step " + std::to_string(step) + ": " + t.report.summary());
+    int64_t lo = -1, hi = step;
+    std::optional<Traced> same;
+    while (hi - lo > 1) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      Traced m = trace_step(mid);
+      const bool differs = m.report.verdict() == proto::STATE_DIFFERS;
+      walk.push_back("step " + std::to_string(mid) + ": " + (differs ? m.report.summary() : "state entering it is the same"));
+      if (differs) {
+        hi = mid;
+        if (mid == 0) t = std::move(m);
+      } else {
+        lo = mid;
+        same = std::move(m);
+      }
+    }
+    if (same) t = std::move(*same);
+  }
+  proto::TraceReport report = t.report;
+  report.set_requested_step(step);
+  for (const auto& w : walk) report.add_walk(w);
   report.set_run_a(a.dir);
   report.set_run_b(b != nullptr ? b->dir : a.dir + " (executed again)");
-  report.set_trace_a(file_a);
-  report.set_trace_b(file_b);
-  if (options.knobs) run_knobs(a, b, step, ta, tb, options, &report);
+  report.set_trace_a(t.file_a);
+  report.set_trace_b(t.file_b);
+  if (options.knobs) run_knobs(a, b, report.step(), t.a, t.b, options, &report);
   return report;
 }
 

@@ -118,6 +118,11 @@ struct TraceOptions {
 };
 
 // Traces step K of `a` and of `b` (b null: of a second fresh execution of `a`) and aligns them.
+// When K came from the records (no --step) and the state entering K already differs — e.g. a
+// gradient that differed in its last bit at step K-1 changed only the optimizer state, so the
+// losses part one step later — the earlier steps are bisected on the state entering each
+// (every probe traces both runs once) and the report is that of the last step whose entering
+// state is the same, naming the op there; `requested_step` and `walk` say how it got there.
 // With knobs: for each numerics setting that differs between the two records' determinism
 // configs (intra/inter-op threads, CPU capability, deterministic algorithms), or when none
 // does, for the usual suspects (intra-op threads 1 vs 2 and the CPU capability pinned to
