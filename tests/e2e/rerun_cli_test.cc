@@ -17,15 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::run_repro;
+using testing::last_line;
 
 std::string config_path(const std::string& name) { return testing::source_path("models/configs/" + name); }
-
-std::string last_line(const std::string& out) {
-  std::string s = out;
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  const auto nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
 
 std::string run_config(const std::string& config, const std::string& runs, const std::vector<std::string>& sets) {
   std::vector<std::string> args = {"run", "--config", config, "--runs-dir", runs};

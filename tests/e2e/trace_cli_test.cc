@@ -14,13 +14,7 @@ namespace {
 
 using testing::run_process;
 using testing::run_repro;
-
-std::string last_line(const std::string& out) {
-  std::string s = out;
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  const auto nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
+using testing::last_line;
 
 // A run of tests/e2e/programs/trace_trainer.cc; returns its directory.
 std::string trainer_run(const std::string& runs, const std::string& mode, const std::string& threads = "1",

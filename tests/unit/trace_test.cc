@@ -174,6 +174,7 @@ TEST(TraceFileTest, RoundTripsAndRejectsIncompleteTraces) {
 TEST(TraceRecorderTest, RecordsOutermostOpsWithInputsBeforeMutation) {
   const at::Tensor w = at::arange(12, at::kFloat).reshape({3, 4}).requires_grad_(true);
   const at::Tensor x = at::ones({2, 4});
+  const at::Tensor u = at::ones({2, 4});
   const std::string x_before = digest_tensor(x);
   TraceRecorder recorder({});
   at::Tensor y;
@@ -181,7 +182,6 @@ TEST(TraceRecorderTest, RecordsOutermostOpsWithInputsBeforeMutation) {
     RECORD_USER_SCOPE("layer");
     y = at::linear(x, w);
   }
-  const at::Tensor u = at::ones({2, 4});
   at::Tensor z = u.t();  // a view
   z.add_(1);             // in place, on a non-contiguous view
   y.sum().backward();
@@ -195,7 +195,7 @@ TEST(TraceRecorderTest, RecordsOutermostOpsWithInputsBeforeMutation) {
   EXPECT_EQ(t.ops(1).name(), "aten::t");
   EXPECT_EQ(t.ops(2).name(), "aten::add_");
   EXPECT_EQ(t.ops(2).inputs(0).digest(), digest_tensor(at::ones({4, 2})));      // before the add
-  EXPECT_EQ(t.ops(2).outputs(0).digest(), digest_tensor(at::full({4, 2}, 2)));  // after it
+  EXPECT_EQ(t.ops(2).outputs(0).digest(), digest_tensor(at::full({4, 2}, 2.0)));  // after it
   EXPECT_EQ(t.ops(2).inputs(1).kind(), "scalar");
   EXPECT_EQ(t.ops(2).inputs(1).value(), "1");
   bool backward = false;

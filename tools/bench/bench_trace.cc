@@ -19,19 +19,15 @@
 #include <vector>
 
 #include "models/model.h"
+#include "tools/bench/bench_util.h"
 #include "repro/config.h"
 #include "repro/trace.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using repro::bench::Clock;
+using repro::bench::median;
+using repro::bench::seconds_since;
 
 void bench_model(const std::string& label, const std::string& model_text, int rounds) {
   const auto config = repro::parse_config(model_text, "bench");
