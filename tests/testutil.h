@@ -133,4 +133,12 @@ inline ProcessResult run_repro(const std::vector<std::string>& args,
 
 inline std::string source_path(const std::string& relative) { return std::string(REPRO_SOURCE_DIR) + "/" + relative; }
 
+// The last line of a command's output (`repro run` prints the run directory last).
+inline std::string last_line(const std::string& out) {
+  std::string s = out;
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  const auto nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
 }  // namespace repro::testing

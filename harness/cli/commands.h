@@ -29,5 +29,6 @@ int run_rerun(const Args& args);
 int run_check(const Args& args);
 int run_sweep(const Args& args);
 int run_doctor(const Args& args);
+int run_trace(const Args& args);
 
 }  // namespace repro::cli

@@ -109,6 +109,7 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   const std::string run_dir = runs_dir + "/" + internal::make_run_id(h.run_id().empty() ? "run" : "rerun");
   internal::ChildSpec child;
   child.env = rerun_environment(h, run_dir);
+  for (const auto& [k, v] : options.extra_env) child.env[k] = v;
   child.stdout_path = "-2";
   std::string config_file;
   if (h.origin() == "repro run") {

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "nonfinite_guard.h"
 #include "run_identity.h"
 #include "session_resume.h"
+#include "trace_window.h"
 
 namespace repro {
 namespace {
@@ -54,6 +56,7 @@ struct Session::Impl {
   std::string checkpoint_path;     // resume: the checkpoint to restore, until resume()
   std::string checkpoint_payload;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::unique_ptr<internal::TraceWindow> trace;  // REPRO_TRACE_STEP: the step this process traces
   struct sigaction old_int{}, old_term{};
 
   void write_header() {
@@ -73,6 +76,10 @@ struct Session::Impl {
     restore_signals();
   }
 
+  void open_trace(const torch::optim::Optimizer* optimizer, const at::Tensor* batch) {
+    trace->open(header.run_id(), header.determinism().ShortDebugString(), watched, optimizer, batch);
+  }
+
   void restore_signals() {
     if (!options.handle_signals) return;
     sigaction(SIGINT, &old_int, nullptr);
@@ -82,6 +89,10 @@ struct Session::Impl {
 
 Session::Session(proto::RunConfig config, SessionOptions options) : impl_(std::make_unique<Impl>()) {
   auto& s = *impl_;
+  if (auto request = trace_request_from_env()) {
+    for (const auto& assignment : request->overrides) apply_override(&config, assignment);
+    s.trace = std::make_unique<internal::TraceWindow>(std::move(*request));
+  }
   if (!options.resume_dir.empty()) {
     s.options = std::move(options);
     internal::ReopenedRun r = internal::reopen_run(s.options.resume_dir, config, s.options.strict_resume);
@@ -231,6 +242,12 @@ void Session::watch(const NamedTensors& parameters, const NamedTensors& buffers,
   }
   model->set_initial_digest(s.resumed && !recorded_initial.empty() ? recorded_initial : initial);
   s.write_header();
+  if (s.trace && s.trace->request().step == 0 && s.last_step < 0) s.open_trace(nullptr, nullptr);
+}
+
+void Session::begin_step(int64_t step, const torch::optim::Optimizer* optimizer, const at::Tensor* batch) {
+  auto& s = *impl_;
+  if (s.trace && s.trace->request().step == step) s.open_trace(optimizer, batch);
 }
 
 void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras& extras) {
@@ -240,6 +257,8 @@ void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras
     throw Error::usage("record_step: step " + std::to_string(step) + " after step " + std::to_string(s.last_step) +
                        "; steps must increase");
   }
+  const bool traced = s.trace && s.trace->is_open() && s.trace->request().step == step;
+  if (traced) s.trace->close(loss, extras.batch);  // before this call's own ops
   proto::StepRecord r;
   r.set_step(step);
   if (loss.scalar_type() == at::kDouble) {
@@ -263,7 +282,15 @@ void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras
     s.writer->flush();
     if (s.header_dirty) s.write_header();
   }
+  if (traced && s.trace->request().stop) {
+    spdlog::info("run {} stops after the trace window at step {}", s.header.run_id(), step);
+    s.end(proto::INTERRUPTED, "stopped after the trace window at step " + std::to_string(step));
+    spdlog::default_logger()->flush();
+    std::fflush(nullptr);
+    _exit(0);
+  }
   guard_nonfinite(step, loss, extras.grad_norm);
+  if (s.trace && s.trace->request().step == step + 1) s.open_trace(nullptr, nullptr);
   if (const int sig = g_signal.load(); sig != 0 && s.options.handle_signals) {
     const std::string name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
     spdlog::warn("{} received: run {} stops after step {}", name, s.header.run_id(), step);

@@ -2,6 +2,8 @@
 #include "repro/trainer.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/record_function.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim.h>
 #include <spdlog/spdlog.h>
@@ -82,8 +84,14 @@ void run_loop(const proto::RunConfig& config, Session& session) {
     const at::Tensor x = s.train_x.index_select(0, idx), y = s.train_y.index_select(0, idx);
     const double lr = internal::scheduled_lr(config.optimizer(), step, train_cfg.steps());
     for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+    session.begin_step(step, optimizer.get(), &x);
     optimizer->zero_grad();
-    const at::Tensor loss = at::cross_entropy_loss(model->forward(x), y);
+    at::Tensor logits;
+    {
+      RECORD_USER_SCOPE(model->name());  // names the model in op traces (repro/trace.h)
+      logits = model->forward(x);
+    }
+    const at::Tensor loss = at::cross_entropy_loss(logits, y);
     loss.backward();
     StepExtras extras;
     extras.lr = lr;

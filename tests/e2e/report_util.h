@@ -1,5 +1,5 @@
-// Shared by the end-to-end tests that read `repro` output: the run directory `repro run` prints
-// last, and a ComparisonReport from `--json` (protobuf's JSON mapping).
+// Shared by the end-to-end tests that read comparison reports: a ComparisonReport from `--json`
+// (protobuf's JSON mapping). last_line is in testutil.h.
 #pragma once
 
 #include <google/protobuf/util/json_util.h>
@@ -11,12 +11,6 @@
 #include "testutil.h"
 
 namespace repro::testing {
-
-inline std::string last_line(std::string s) {
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  const auto nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
 
 inline proto::ComparisonReport parse_report(const ProcessResult& r) {
   proto::ComparisonReport report;

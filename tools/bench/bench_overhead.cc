@@ -18,20 +18,16 @@
 #include <vector>
 
 #include "models/model.h"
+#include "tools/bench/bench_util.h"
 #include "repro/config.h"
 #include "repro/digest.h"
 #include "repro/session.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using repro::bench::Clock;
+using repro::bench::median;
+using repro::bench::seconds_since;
 
 void bench_session(int rounds, int steps) {
   const std::string dir = (std::filesystem::temp_directory_path() / "repro-bench-runs").string();

@@ -8,6 +8,7 @@
 // original (REPRO_RUN_DIR and REPRO_RERUN_OF, read by the Session).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct RerunOptions {
   bool allow_data_change = false;
   bool allow_model_change = false;  // the model file (model.torchscript.path)
   bool allow_changed_code = false;
+  // Variables set in the child's environment after everything above (`repro trace` passes
+  // REPRO_TRACE_*, repro/trace.h). Default: none.
+  std::map<std::string, std::string> extra_env;
 };
 
 // Input files of a run whose content changed since it was recorded (or that are gone): data

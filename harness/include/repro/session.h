@@ -20,6 +20,10 @@
 //     session.finish();                                                  // +
 //   }
 //
+// Op tracing (`repro trace`, repro/trace.h) is driven by REPRO_TRACE_* environment variables
+// that the Session reads; a program needs nothing more, and may call begin_step() to mark where
+// each step starts.
+//
 // Construct the Session before any other torch work: thread counts and CPU-kernel pins cannot
 // be changed once torch has started. Errors are repro::Error (see repro/error.h).
 //
@@ -166,10 +170,19 @@ class Session {
              const std::vector<std::pair<std::string, at::Tensor>>& buffers, const std::string& name,
              const std::string& summary);
 
+  // Optional: marks the start of a step, before its forward pass, for op tracing (repro/trace.h).
+  // When this process traces step `step` (REPRO_TRACE_STEP), the trace window opens (again)
+  // here and the state entering the step is taken, including `optimizer`'s state and the
+  // `batch` digest when given (either may be null). Does nothing otherwise; cheap to call every
+  // step. Without it the window opens after record_step(step - 1), or at watch() for step 0.
+  void begin_step(int64_t step, const torch::optim::Optimizer* optimizer = nullptr, const at::Tensor* batch = nullptr);
+
   // Records one optimisation step. `loss` is a scalar tensor; its value is stored exactly as
   // produced (float32 bits, or float64). Steps must increase. The parameter digest is added
   // every record.param_digest_every steps. Records reach the disk every record.flush_every
-  // steps. After SIGINT/SIGTERM (see SessionOptions::handle_signals) this call records the step,
+  // steps. When this process traces this step (repro/trace.h) the trace window closes first and
+  // the trace is written; with REPRO_TRACE_STOP the run is then recorded as interrupted and the
+  // process exits with status 0. After SIGINT/SIGTERM (see SessionOptions::handle_signals) this call records the step,
   // marks the run interrupted, and lets the signal end the process.
   // NaN/Inf guard: a non-finite loss or extras.grad_norm is recorded like any other value (its
   // bits are in the step stream); then with train.on_nonfinite "stop" (default) the run ends as

@@ -13,8 +13,9 @@
 //  5. Each epoch e: order = randperm(n_train, generator seeded with
 //     seed("data.shuffle/epoch/<e>")) when data.shuffle, else 0..n_train-1. Batches are
 //     consecutive slices of batch_size; an incomplete last slice is dropped.
-//  6. Each step: lr from the schedule; zero_grad; loss = cross_entropy(model(x), y) (mean);
-//     backward; grad_norm = sqrt(sum over parameters of sum(grad^2)); optimizer.step(); then the
+//  6. Each step: lr from the schedule; Session::begin_step(step, optimizer, batch); zero_grad;
+//     loss = cross_entropy(model(x), y) (mean; the model call inside a RECORD_USER_SCOPE named
+//     after the model, for op traces); backward; grad_norm = sqrt(sum over parameters of sum(grad^2)); optimizer.step(); then the
 //     step is recorded: its loss is the one computed before the update, its parameter digest
 //     (when due) the parameters after it. A NaN or Inf loss or gradient norm then stops the run
 //     as failed (train.on_nonfinite "stop", the default; "warn" goes on): see Session::record_step.
