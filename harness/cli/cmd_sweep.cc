@@ -32,13 +32,11 @@ int run_sweep(const Args& args) {
       "Exit: 0 every run finished, 1 a run failed (it is left out of the statistics; no envelope\n"
       "is saved), 2 bad input (config, flag, --vary field or value)."};
   po::options_description options("options");
-  options.add_options()("config", po::value<std::string>()->value_name("FILE")->required(),
-                        "run config in protobuf text format")(
+  add_config_options(options);  // --config, --set (applied to every run)
+  options.add_options()(
       "seeds", po::value<int>()->value_name("N")->default_value(5), "seeds per setting (at least 2)")(
       "vary", po::value<std::vector<std::string>>()->value_name("FIELD=V1,V2")->composing(),
       "a config field and its values (repeatable: the grid is their product)")(
-      "set", po::value<std::vector<std::string>>()->value_name("PATH=VALUE")->composing(),
-      "override a config field in every run (repeatable)")(
       "jobs,j", po::value<int>()->value_name("N")->default_value(1), "runs at once")(
       "report", po::value<std::string>()->value_name("DIR")->default_value("sweep-report"),
       "report directory: runs/, logs, sweep.json")(
