@@ -1,9 +1,12 @@
-// make_model: the one place that maps a ModelConfig to a model builder.
+// make_model: the one place that maps a ModelConfig to a model builder; register_builtins hands
+// the models and data sources to the harness (run/builtins.h).
 #include <torch/torch.h>
 
 #include "models/cnn.h"
+#include "models/data/dataset.h"
 #include "models/mlp.h"
 #include "models/model.h"
+#include "models/models.h"
 #include "models/torchscript.h"
 #include "repro/error.h"
 
@@ -24,5 +27,7 @@ std::unique_ptr<TrainableModel> make_model(const proto::ModelConfig& config, con
 }
 
 std::vector<std::string> model_names() { return {"mlp", "cnn", "torchscript"}; }
+
+void register_builtins() { repro::internal::set_builtins({&make_model, &data_files, &load_data, &data_source_names}); }
 
 }  // namespace repro::models

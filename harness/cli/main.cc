@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "models/models.h"
 #include "repro/error.h"
 #include "repro/log.h"
 #include "repro/version.h"
@@ -75,6 +76,7 @@ int run(int argc, char** argv) {
 }  // namespace repro::cli
 
 int main(int argc, char** argv) {
+  repro::models::register_builtins();
   try {
     return repro::cli::run(argc, argv);
   } catch (const repro::Error& e) {

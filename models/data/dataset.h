@@ -1,4 +1,5 @@
-// models/data/dataset.h: data sources, loaded whole into memory as tensors.
+// models/data/dataset.h: the built-in data sources, loaded whole into memory as tensors.
+// Dataset, DataFile and LoadedData are the harness's (run/builtins.h).
 #pragma once
 
 #include <ATen/Tensor.h>
@@ -8,27 +9,9 @@
 #include <vector>
 
 #include "proto/run_config.pb.h"
+#include "run/builtins.h"
 
 namespace repro::models {
-
-struct Dataset {
-  at::Tensor features;  // float32 [N, input_shape...], raw values (not yet normalised)
-  at::Tensor labels;    // int64 [N], in [0, num_classes)
-  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
-};
-
-struct DataFile {
-  std::string role;  // "train-images", "train-labels", "test-images", "test-labels", "csv"
-  std::string path;
-};
-
-struct LoadedData {
-  Dataset train;                     // the whole training set; the trainer carves validation from it
-  Dataset test;                      // the official test set (fashion-mnist), a held-out set (synthetic), or empty (csv)
-  std::vector<int64_t> input_shape;  // per sample
-  int64_t num_classes = 0;
-  std::vector<DataFile> files;       // every file read, for the record's data fingerprint
-};
 
 // The files `config` will read, without reading them: lets a caller check and fingerprint
 // inputs before anything else. Throws Error (usage) for an unknown source.

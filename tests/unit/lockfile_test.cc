@@ -1,4 +1,4 @@
-#include "lockfile.h"
+#include "env/lockfile.h"
 
 #include <gtest/gtest.h>
 

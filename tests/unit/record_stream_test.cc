@@ -1,5 +1,5 @@
 // Tests for the framed record streams (harness/src/record_stream.cc).
-#include "record_stream.h"
+#include "run/record_stream.h"
 
 #include <gtest/gtest.h>
 

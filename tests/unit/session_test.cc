@@ -9,7 +9,7 @@
 
 #include "repro/determinism.h"
 #include "repro/error.h"
-#include "nonfinite_guard.h"
+#include "session/nonfinite_guard.h"
 #include "repro/record.h"
 #include "testutil.h"
 

@@ -18,7 +18,8 @@
 #include <vector>
 
 #include "models/model.h"
-#include "tools/bench/bench_util.h"
+#include "models/models.h"
+#include "bench_util.h"
 #include "repro/config.h"
 #include "repro/digest.h"
 #include "repro/session.h"
@@ -98,6 +99,7 @@ void bench_digest(int reps) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  repro::models::register_builtins();
   int rounds = 15, steps = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--rounds") rounds = std::max(1, std::atoi(argv[i + 1]));

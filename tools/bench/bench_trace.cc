@@ -19,7 +19,8 @@
 #include <vector>
 
 #include "models/model.h"
-#include "tools/bench/bench_util.h"
+#include "models/models.h"
+#include "bench_util.h"
 #include "repro/config.h"
 #include "repro/trace.h"
 
@@ -72,6 +73,7 @@ void bench_model(const std::string& label, const std::string& model_text, int ro
 
 
 int main(int argc, char** argv) {
+  repro::models::register_builtins();
   int rounds = 15;
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(argv[i + 1]));

@@ -1,0 +1,262 @@
+// header_differences: config (by reflection), seeds, data, code and model of two run headers.
+// The environment is walked in compare_environment.cc.
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include <charconv>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "compare/compare_differences.h"
+#include "repro/compare.h"
+
+namespace repro {
+namespace internal {
+
+void DifferenceList::add(const std::string& category, const std::string& field, const std::string& a,
+                         const std::string& b, bool affects_numerics, const std::string& what,
+                         const std::string& why) {
+  if (a == b) return;
+  proto::Difference d;
+  d.set_category(category);
+  d.set_field(field);
+  d.set_a(a);
+  d.set_b(b);
+  d.set_affects_numerics(affects_numerics);
+  // Long or multi-line values (digests, summaries) stay in a and b; the explanation is one line.
+  const auto short_text = [](const std::string& s) { return s.size() <= 40 && s.find('\n') == std::string::npos; };
+  const std::string values = short_text(a) && short_text(b) ? " " + or_none(a) + " vs " + or_none(b) : "";
+  d.set_explanation(what + values + (why.empty() ? "" : ": " + why));
+  items_.push_back(std::move(d));
+}
+
+std::string double_text(double value) {
+  char buf[64];
+  const auto result = std::to_chars(buf, buf + sizeof buf, value);
+  return std::string(buf, result.ptr);
+}
+
+std::string or_none(const std::string& text) { return text.empty() ? "(none)" : text; }
+
+}  // namespace internal
+
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+using internal::DifferenceList;
+using internal::double_text;
+using internal::or_none;
+
+std::string value_text(const Message& m, const FieldDescriptor* f, int index) {
+  const Reflection* r = m.GetReflection();
+  const bool rep = f->is_repeated();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: return std::to_string(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f));
+    case FieldDescriptor::CPPTYPE_INT64: return std::to_string(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f));
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return std::to_string(rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f));
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return std::to_string(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f));
+    case FieldDescriptor::CPPTYPE_DOUBLE: return double_text(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return double_text(static_cast<double>(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f)));
+    case FieldDescriptor::CPPTYPE_BOOL: return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
+    case FieldDescriptor::CPPTYPE_ENUM: return (rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name();
+    case FieldDescriptor::CPPTYPE_STRING:
+      return "\"" + (rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f)) + "\"";
+    case FieldDescriptor::CPPTYPE_MESSAGE: return "{...}";
+  }
+  return "?";
+}
+
+std::string field_text(const Message& m, const FieldDescriptor* f) {
+  if (!f->is_repeated()) return value_text(m, f, 0);
+  std::string out = "[";
+  const int n = m.GetReflection()->FieldSize(m, f);
+  for (int i = 0; i < n; ++i) out += (i ? ", " : "") + value_text(m, f, i);
+  return out + "]";
+}
+
+// Why a config field can change the numbers; empty for bookkeeping fields.
+std::string config_reason(const std::string& path) {
+  static const std::map<std::string, std::string> kReasons = {
+      {"optimizer.lr", "another learning rate"},
+      {"optimizer.name", "another optimizer"},
+      {"determinism.intra_op_threads", "parallel reductions may sum in another order"},
+      {"determinism.inter_op_threads", "independent operations may run in another order"},
+      {"determinism.deterministic_algorithms", "nondeterministic kernels may be used"},
+      {"determinism.cpu_capability", "other CPU kernels (ISA) compute the ops"},
+      {"determinism.onednn_max_cpu_isa", "oneDNN may use other instructions"},
+      {"train.batch_size", "other batches"},
+      {"train.steps", "another run length"},
+      {"data.shuffle", "another sample order"},
+  };
+  if (const auto it = kReasons.find(path); it != kReasons.end()) return it->second;
+  const std::string section = path.substr(0, path.find('.'));
+  if (section == "optimizer") return "another optimizer setting";
+  if (section == "model") return "another model";
+  if (section == "data") return "other data or preprocessing";
+  if (section == "train") return "another training schedule";
+  if (section == "determinism") return "other determinism settings";
+  return "";
+}
+
+bool config_affects_numerics(const std::string& path) {
+  const std::string section = path.substr(0, path.find('.'));
+  return section != "record" && section != "name" && section != "check";
+}
+
+void add_config_field(const std::string& path, const std::string& a, const std::string& b, DifferenceList& out) {
+  if (path == "seed") {
+    out.add("seed", "config.seed", a, b, true, "master seed", "every random draw differs");
+    return;
+  }
+  out.add("config", "config." + path, a, b, config_affects_numerics(path), path, config_reason(path));
+}
+
+void walk_config(const Message& a, const Message& b, const std::string& prefix, DifferenceList& out) {
+  const auto* desc = a.GetDescriptor();
+  const Reflection* ra = a.GetReflection();
+  const Reflection* rb = b.GetReflection();
+  for (int i = 0; i < desc->oneof_decl_count(); ++i) {
+    const auto* oneof = desc->oneof_decl(i);
+    const auto* fa = ra->GetOneofFieldDescriptor(a, oneof);
+    const auto* fb = rb->GetOneofFieldDescriptor(b, oneof);
+    if (fa != fb) {
+      add_config_field(prefix + oneof->name(), fa ? fa->name() : "", fb ? fb->name() : "", out);
+    }
+  }
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const FieldDescriptor* f = desc->field(i);
+    const std::string path = prefix + f->name();
+    if (f->containing_oneof() != nullptr) {
+      // Only the member both have set is walked; a different choice was reported above.
+      if (ra->GetOneofFieldDescriptor(a, f->containing_oneof()) != f ||
+          rb->GetOneofFieldDescriptor(b, f->containing_oneof()) != f) {
+        continue;
+      }
+    }
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !f->is_repeated()) {
+      walk_config(ra->GetMessage(a, f), rb->GetMessage(b, f), path + ".", out);
+    } else {
+      add_config_field(path, field_text(a, f), field_text(b, f), out);
+    }
+  }
+}
+
+void add_seed_differences(const proto::RunRecord& a, const proto::RunRecord& b, DifferenceList& out) {
+  if (a.config().seed() != b.config().seed()) return;  // named once, as config.seed
+  if (a.seed() != b.seed()) {
+    out.add("seed", "seed", std::to_string(a.seed()), std::to_string(b.seed()), true, "master seed",
+            "every random draw differs");
+    return;
+  }
+  std::map<std::string, std::pair<std::string, std::string>> by_purpose;
+  for (const auto& s : a.seeds()) by_purpose[s.purpose()].first = std::to_string(s.seed());
+  for (const auto& s : b.seeds()) by_purpose[s.purpose()].second = std::to_string(s.seed());
+  for (const auto& [purpose, v] : by_purpose) {
+    out.add("seed", "seeds[" + purpose + "]", v.first, v.second, true, "seed for " + purpose,
+            "its random draws differ");
+  }
+}
+
+std::string file_name(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+void add_data_differences(const proto::DataFingerprint& a, const proto::DataFingerprint& b, DifferenceList& out) {
+  out.add("data", "data.source", a.source(), b.source(), true, "data source", "other data");
+  std::map<std::string, std::pair<const proto::InputFile*, const proto::InputFile*>> by_role;
+  for (const auto& f : a.files()) by_role[f.role()].first = &f;
+  for (const auto& f : b.files()) by_role[f.role()].second = &f;
+  for (const auto& [role, files] : by_role) {
+    const std::string field = "data.files[" + role + "]";
+    const auto* fa = files.first;
+    const auto* fb = files.second;
+    if (fa == nullptr || fb == nullptr) {
+      out.add("data", field, fa ? fa->path() : "", fb ? fb->path() : "", true, role + " file", "an input only one run read");
+      continue;
+    }
+    out.add("data", field + ".path", fa->path(), fb->path(), false, role + " path", "");
+    if (fa->size() != fb->size() || fa->xxh3() != fb->xxh3()) {
+      out.add("data", field + ".xxh3", fa->xxh3(), fb->xxh3(), true, file_name(fb->path()) + " content changed", "");
+    }
+  }
+  out.add("data", "data.train_samples", std::to_string(a.train_samples()), std::to_string(b.train_samples()), true,
+          "training samples", "another training set");
+  out.add("data", "data.validation_samples", std::to_string(a.validation_samples()),
+          std::to_string(b.validation_samples()), true, "validation samples", "another validation set");
+  out.add("data", "data.test_samples", std::to_string(a.test_samples()), std::to_string(b.test_samples()), true,
+          "test samples", "another test set");
+  out.add("data", "data.split_digest", a.split_digest(), b.split_digest(), true, "train/validation split",
+          "other samples in each split");
+  const int epochs = std::min(a.epoch_order_digests_size(), b.epoch_order_digests_size());
+  for (int e = 0; e < epochs; ++e) {
+    if (a.epoch_order_digests(e) == b.epoch_order_digests(e)) continue;
+    out.add("data", "data.epoch_order_digests[" + std::to_string(e) + "]", a.epoch_order_digests(e),
+            b.epoch_order_digests(e), true, "epoch " + std::to_string(e) + " order", "samples come in another order");
+    break;  // later epochs follow from the first that differs
+  }
+}
+
+void add_code_differences(const proto::CodeIdentity& a, const proto::CodeIdentity& b, DifferenceList& out) {
+  out.add("code", "code.git_commit", a.git_commit(), b.git_commit(), true, "git commit", "other code");
+  out.add("code", "code.git_dirty", a.git_dirty() ? "true" : "false", b.git_dirty() ? "true" : "false", true,
+          "uncommitted changes", "the code may differ from its commit");
+  if (a.executable_xxh3() != b.executable_xxh3()) {
+    out.add("code", "code.executable_xxh3", a.executable_xxh3(), b.executable_xxh3(), true, "executable changed", "");
+  }
+  out.add("code", "code.executable_path", a.executable_path(), b.executable_path(), false, "executable path", "");
+}
+
+std::string tensors_text(const proto::ModelIdentity& m) {
+  std::string out;
+  for (const auto& t : m.tensors()) {
+    out += (out.empty() ? "" : " ") + t.name() + "[";
+    for (int i = 0; i < t.shape_size(); ++i) out += (i ? "," : "") + std::to_string(t.shape(i));
+    out += "]" + (t.dtype().empty() ? "" : ":" + t.dtype());
+  }
+  return out;
+}
+
+void add_model_differences(const proto::ModelIdentity& a, const proto::ModelIdentity& b, DifferenceList& out) {
+  out.add("model", "model.name", a.name(), b.name(), true, "model", "another model");
+  if (a.file().size() != b.file().size() || a.file().xxh3() != b.file().xxh3()) {
+    out.add("model", "model.file.xxh3", or_none(a.file().xxh3()), or_none(b.file().xxh3()), true,
+            "model file " + file_name(b.file().path().empty() ? a.file().path() : b.file().path()) + " content changed",
+            "other initial weights or code");
+  }
+  if (a.summary() != b.summary()) {
+    out.add("model", "model.summary", a.summary(), b.summary(), true, "architecture", "another architecture");
+  }
+  if (const auto ta = tensors_text(a), tb = tensors_text(b); ta != tb) {
+    out.add("model", "model.tensors", ta, tb, true, "tensor names/shapes", "another architecture");
+  }
+  out.add("model", "model.num_parameters", std::to_string(a.num_parameters()), std::to_string(b.num_parameters()),
+          true, "parameter count", "another architecture");
+  out.add("model", "model.initial_digest", a.initial_digest(), b.initial_digest(), true, "initial parameters differ",
+          "");
+}
+
+}  // namespace
+
+std::vector<proto::Difference> header_differences(const proto::RunRecord& a, const proto::RunRecord& b) {
+  DifferenceList out;
+  walk_config(a.config(), b.config(), "", out);
+  add_seed_differences(a, b, out);
+  add_data_differences(a.data(), b.data(), out);
+  add_code_differences(a.code(), b.code(), out);
+  out.add("run", "origin", a.origin(), b.origin(), false, "origin", "");
+  internal::add_environment_differences(a.environment(), b.environment(), out);
+  if (a.environment().os().hostname() == b.environment().os().hostname()) {
+    out.add("environment", "hostname", a.hostname(), b.hostname(), false, "hostname", "");
+  }
+  add_model_differences(a.model(), b.model(), out);
+  return out.take();
+}
+
+}  // namespace repro

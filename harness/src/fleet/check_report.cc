@@ -1,0 +1,172 @@
+#include "fleet/check_report.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "util/process.h"
+#include "repro/compare.h"
+#include "repro/envelope.h"
+#include "repro/environment.h"
+
+namespace repro::internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 forbids most control characters even when escaped.
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;
+    }
+  }
+  return out;
+}
+
+std::string slug(const std::string& s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+  return out;
+}
+
+bool failed(const proto::ComparisonReport& r) { return exit_code_of(r) != 0; }
+
+std::string differences_text(const proto::ComparisonReport& r) {
+  std::ostringstream out;
+  for (const auto& d : r.differences()) {
+    out << (d.affects_numerics() ? "[numerics] " : "[other]    ") << d.field() << ": " << d.a() << " vs " << d.b()
+        << " — " << d.explanation() << "\n";
+  }
+  return out.str();
+}
+
+// tools/plot_divergence beside the source tree the binary was built in, or installed beside it.
+std::string find_plot_tool() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  for (const fs::path& candidate : {exe.parent_path() / "../tools/plot_divergence",
+                                    exe.parent_path() / "../../tools/plot_divergence",
+                                    exe.parent_path() / "../share/reprotorch/tools/plot_divergence"}) {
+    if (fs::exists(candidate)) return fs::canonical(candidate).string();
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string junit_xml(const CheckResult& result) {
+  std::map<std::string, std::vector<const CheckComparison*>> by_entry;
+  std::map<std::string, std::vector<const CheckEnvelope*>> envelopes_by_entry;
+  for (const auto& c : result.comparisons) by_entry[c.entry].push_back(&c);
+  for (const auto& e : result.envelope_checks) {
+    envelopes_by_entry[e.entry].push_back(&e);
+    by_entry[e.entry];  // an entry with envelope checks only still gets its testsuite
+  }
+  int failures = 0;
+  for (const auto& c : result.comparisons) failures += failed(c.report) ? 1 : 0;
+  for (const auto& e : result.envelope_checks) failures += e.check.inside() ? 0 : 1;
+  std::ostringstream x;
+  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    << "<testsuites name=\"repro check\" tests=\""
+    << result.comparisons.size() + result.envelope_checks.size() + result.errors.size() << "\" failures=\""
+    << failures << "\" errors=\"" << result.errors.size() << "\">\n";
+  for (const auto& [entry, comparisons] : by_entry) {
+    const auto& envelope_checks = envelopes_by_entry[entry];
+    int entry_failures = 0;
+    for (const auto* c : comparisons) entry_failures += failed(c->report) ? 1 : 0;
+    for (const auto* e : envelope_checks) entry_failures += e->check.inside() ? 0 : 1;
+    x << "  <testsuite name=\"" << xml_escape(entry) << "\" tests=\"" << comparisons.size() + envelope_checks.size()
+      << "\" failures=\"" << entry_failures << "\">\n";
+    for (const auto* c : comparisons) {
+      x << "    <testcase classname=\"repro.check." << xml_escape(entry) << "\" name=\"" << xml_escape(c->name)
+        << "\">\n";
+      if (failed(c->report)) {
+        x << "      <failure message=\"" << xml_escape(c->report.summary()) << "\">"
+          << xml_escape(c->report.summary() + "\n" + differences_text(c->report)) << "</failure>\n";
+      } else if (c->report.differences_size() > 0) {
+        x << "      <system-out>" << xml_escape(c->report.summary() + "\n" + differences_text(c->report))
+          << "</system-out>\n";
+      }
+      x << "    </testcase>\n";
+    }
+    for (const auto* e : envelope_checks) {
+      const std::string text = format_envelope_check(e->check);
+      x << "    <testcase classname=\"repro.check." << xml_escape(entry) << "\" name=\"" << xml_escape(e->name)
+        << "\">\n";
+      if (!e->check.inside()) {
+        x << "      <failure message=\"" << xml_escape(text.substr(0, text.find('\n'))) << "\">" << xml_escape(text)
+          << "</failure>\n";
+      } else if (e->check.notes_size() > 0) {
+        x << "      <system-out>" << xml_escape(text) << "</system-out>\n";
+      }
+      x << "    </testcase>\n";
+    }
+    x << "  </testsuite>\n";
+  }
+  if (!result.errors.empty()) {
+    x << "  <testsuite name=\"errors\" tests=\"" << result.errors.size() << "\" errors=\"" << result.errors.size()
+      << "\">\n";
+    for (const auto& e : result.errors) {
+      x << "    <testcase classname=\"repro.check\" name=\"" << xml_escape(e.substr(0, e.find(':')))
+        << "\">\n      <error message=\"" << xml_escape(e) << "\"/>\n    </testcase>\n";
+    }
+    x << "  </testsuite>\n";
+  }
+  x << "</testsuites>\n";
+  return x.str();
+}
+
+void write_check_report(const CheckResult& result, const CheckOptions& options) {
+  const fs::path dir = options.report_dir;
+  const std::string plot_tool = find_plot_tool();
+  std::ostringstream md;
+  md << "# repro check: " << (result.passed() ? "passed" : "FAILED") << "\n\n"
+     << "| entry | comparison | verdict | summary | plot |\n| --- | --- | --- | --- | --- |\n";
+  for (const auto& c : result.comparisons) {
+    const fs::path base = dir / c.entry / slug(c.name);
+    fs::create_directories(base.parent_path());
+    std::ofstream(base.string() + ".json") << to_json(c.report);
+    std::string plot = "-";
+    if (failed(c.report) && c.report.steps_compared() > 0) {
+      if (plot_tool.empty() || !fs::exists("/usr/bin/python3")) {
+        plot = "skipped: tools/plot_divergence or /usr/bin/python3 not found";
+      } else {
+        ChildSpec child{{"/usr/bin/python3", plot_tool, "--report", base.string() + ".json", "--out", base.string()},
+                        current_environment(), "", base.string() + ".plot.log", base.string() + ".plot.log"};
+        const int code = wait_child(spawn(child));
+        plot = code == 0 ? "[png](" + fs::relative(base, dir).string() + ".png), [svg](" +
+                               fs::relative(base, dir).string() + ".svg)"
+                         : "failed (see " + fs::relative(base, dir).string() + ".plot.log)";
+      }
+    }
+    md << "| " << c.entry << " | " << c.name << " | " << proto::Verdict_Name(c.report.verdict()) << " | "
+       << c.report.summary() << " | " << plot << " |\n";
+  }
+  for (const auto& e : result.envelope_checks) {
+    const std::string text = format_envelope_check(e.check);
+    md << "| " << e.entry << " | " << e.name << " | " << (e.check.inside() ? "INSIDE" : "OUTSIDE") << " | "
+       << text.substr(0, text.find('\n')) << " | - |\n";
+  }
+  for (const auto& e : result.errors) md << "\nerror: " << e << "\n";
+  std::ofstream(dir / "summary.md") << md.str();
+  if (!options.junit_path.empty()) {
+    std::ofstream junit(options.junit_path);
+    junit << junit_xml(result);
+    if (!junit) spdlog::error("cannot write JUnit XML to {}", options.junit_path);
+  }
+}
+
+}  // namespace repro::internal

@@ -1,0 +1,189 @@
+// Envelope baselines: the band of a sweep setting, saved as JSON, and the test of a run
+// against it (definitions in repro/envelope.h).
+#include "repro/envelope.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "util/fileutil.h"
+#include "run/loss_value.h"
+#include "repro/compare.h"
+#include "repro/config.h"
+#include "repro/environment.h"
+#include "repro/error.h"
+#include "repro/sweep.h"
+#include "repro/version.h"
+
+namespace repro {
+namespace {
+
+// A loss recorded as float32 prints as the float it was ("0.7737973"), anything else in full.
+std::string number(double value) {
+  char buf[64];
+  const auto f = static_cast<float>(value);
+  const auto result = static_cast<double>(f) == value ? std::to_chars(buf, buf + sizeof buf, f)
+                                                      : std::to_chars(buf, buf + sizeof buf, value);
+  return std::string(buf, result.ptr);
+}
+
+// Bands to 6 significant digits: their exact values are in the JSON.
+std::string band_text(double low, double high) {
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "[%.6g, %.6g]", low, high);
+  return buf;
+}
+
+bool inside(double value, const proto::Band& band) {
+  return std::isfinite(value) && value >= band.low() && value <= band.high();
+}
+
+}  // namespace
+
+proto::Band make_band(const proto::Stats& stats, double k, double floor, double initial_loss) {
+  const double margin = k * stats.std() + floor * std::max(std::fabs(stats.mean()), std::fabs(initial_loss));
+  proto::Band band;
+  band.set_low(stats.min() - margin);
+  band.set_high(stats.max() + margin);
+  *band.mutable_stats() = stats;
+  return band;
+}
+
+proto::Envelope make_envelope(const proto::SweepSetting& setting, proto::RunConfig config, double k, double floor) {
+  if (!(k >= 0 && std::isfinite(k))) throw Error::usage("envelope: k must be a finite number >= 0, got " + number(k));
+  if (!(floor >= 0 && std::isfinite(floor))) {
+    throw Error::usage("envelope: floor must be a finite number >= 0, got " + number(floor));
+  }
+  if (setting.steps().empty()) throw Error::usage("envelope: setting '" + setting.label() + "' recorded no steps");
+  proto::Envelope envelope;
+  envelope.set_schema_version(kEnvelopeSchemaVersion);
+  config.set_seed(0);
+  envelope.set_config_digest(config_digest(config));
+  *envelope.mutable_config() = std::move(config);
+  for (const auto& run : setting.runs()) envelope.add_seeds(run.seed());
+  envelope.set_k(k);
+  envelope.set_floor(floor);
+  envelope.set_made_by(std::string("repro ") + REPRO_VERSION_STRING);
+  const double initial_loss = setting.steps(0).loss().mean();
+  for (const auto& step : setting.steps()) {
+    if (step.loss().n() < 2) {
+      throw Error::usage("envelope: step " + std::to_string(step.step()) + " has " + std::to_string(step.loss().n()) +
+                         " finite losses; an envelope needs at least 2 seeds at every step");
+    }
+    auto* band = envelope.add_steps();
+    band->set_step(step.step());
+    *band->mutable_loss() = make_band(step.loss(), k, floor, initial_loss);
+  }
+  for (const auto& metric : setting.metrics()) {
+    if (metric.stats().n() < 2) continue;
+    auto* band = envelope.add_metrics();
+    band->set_name(metric.name());
+    *band->mutable_band() = make_band(metric.stats(), k, floor, initial_loss);
+  }
+  return envelope;
+}
+
+void save_envelope(const proto::Envelope& envelope, const std::string& path) {
+  internal::write_file_atomic(path, to_json(envelope) + "\n");
+}
+
+proto::Envelope load_envelope(const std::string& path) {
+  const std::string text = internal::read_whole_file(path);
+  proto::Envelope envelope;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;  // a newer writer may add fields; schema_version guards meaning
+  const auto status = google::protobuf::util::JsonStringToMessage(text, &envelope, options);
+  if (!status.ok()) {
+    std::string why(status.message());
+    throw Error::input(path + ": not an envelope (JSON of proto/sweep.proto Envelope): " + why.substr(0, why.find('\n')));
+  }
+  if (envelope.schema_version() == 0 || envelope.steps().empty()) {
+    throw Error::input(path + ": not an envelope (no schema_version or no steps)");
+  }
+  if (envelope.schema_version() > kEnvelopeSchemaVersion) {
+    throw Error::input(path + ": envelope schema_version " + std::to_string(envelope.schema_version()) +
+                       " is newer than this reader's (" + std::to_string(kEnvelopeSchemaVersion) + ")");
+  }
+  return envelope;
+}
+
+proto::EnvelopeCheck check_envelope(const proto::Envelope& envelope, const RunData& run,
+                                    const std::string& envelope_path) {
+  proto::EnvelopeCheck check;
+  check.set_run_dir(run.dir);
+  check.set_envelope(envelope_path);
+  std::map<int64_t, const proto::StepRecord*> steps;
+  for (const auto& s : run.steps) steps.emplace(s.step(), &s);
+  int64_t missing = 0;
+  for (const auto& band : envelope.steps()) {
+    const auto it = steps.find(band.step());
+    if (it == steps.end()) {
+      if (missing++ == 0) check.add_outside("step " + std::to_string(band.step()) + ": missing from the run");
+      continue;
+    }
+    check.set_steps_checked(check.steps_checked() + 1);
+    const double loss = internal::loss_value(*it->second);
+    if (inside(loss, band.loss())) continue;
+    check.set_steps_outside(check.steps_outside() + 1);
+    if (!check.has_first_step_outside()) {
+      check.set_first_step_outside(band.step());
+      check.set_loss(loss);
+      check.set_low(band.loss().low());
+      check.set_high(band.loss().high());
+      check.add_outside("step " + std::to_string(band.step()) + ": loss " + number(loss) + " outside " +
+                        band_text(band.loss().low(), band.loss().high()));
+    }
+  }
+  if (missing > 1) check.add_outside(std::to_string(missing) + " steps of the envelope missing from the run");
+  if (check.steps_outside() > 1) {
+    check.add_outside(std::to_string(check.steps_outside()) + " of " + std::to_string(check.steps_checked()) +
+                      " steps outside their band");
+  }
+  const auto metrics = final_metrics(run);
+  for (const auto& band : envelope.metrics()) {
+    const auto it = metrics.find(band.name());
+    if (it == metrics.end()) {
+      check.add_outside(band.name() + ": missing from the run");
+    } else if (!inside(it->second, band.band())) {
+      check.add_outside(band.name() + ": " + number(it->second) + " outside " + band_text(band.band().low(), band.band().high()));
+    }
+  }
+  check.set_inside(check.outside().empty());
+  if (!envelope.steps().empty() && !run.steps.empty() &&
+      run.steps.back().step() > envelope.steps(envelope.steps_size() - 1).step()) {
+    check.add_notes("the run has steps after the envelope's last (" +
+                    std::to_string(envelope.steps(envelope.steps_size() - 1).step()) + "); they are not judged");
+  }
+  proto::RunRecord made, checked;
+  *made.mutable_config() = envelope.config();
+  *checked.mutable_config() = run.header.config();
+  checked.mutable_config()->set_seed(0);
+  for (const auto& d : header_differences(made, checked)) {
+    if (d.category() == "config") check.add_notes("config differs from the envelope's: " + d.explanation());
+  }
+  return check;
+}
+
+std::string format_envelope_check(const proto::EnvelopeCheck& check) {
+  std::ostringstream out;
+  if (check.inside()) {
+    out << "inside the envelope: " << check.steps_checked() << " steps and the final metrics within their bands\n";
+  } else if (check.has_first_step_outside()) {
+    out << "outside the envelope at step " << check.first_step_outside() << ": loss " << number(check.loss())
+        << " not in " << band_text(check.low(), check.high()) << "\n";
+  } else {
+    out << "outside the envelope\n";
+  }
+  // The first step outside is the headline already.
+  for (int i = check.has_first_step_outside() ? 1 : 0; i < check.outside_size(); ++i) {
+    out << "  outside: " << check.outside(i) << "\n";
+  }
+  for (const auto& line : check.notes()) out << "  note: " << line << "\n";
+  return out.str();
+}
+
+}  // namespace repro

@@ -1,0 +1,138 @@
+#include "repro/rerun.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "util/process.h"
+#include "repro/config.h"
+#include "repro/digest.h"
+#include "repro/environment.h"
+#include "repro/error.h"
+#include "run/run_identity.h"
+
+namespace repro {
+namespace {
+
+namespace fs = std::filesystem;
+
+proto::Difference difference(const std::string& category, const std::string& field, const std::string& a,
+                             const std::string& b, const std::string& explanation) {
+  proto::Difference d;
+  d.set_category(category);
+  d.set_field(field);
+  d.set_a(a);
+  d.set_b(b);
+  d.set_affects_numerics(true);
+  d.set_explanation(explanation);
+  return d;
+}
+
+// The child's environment: ours, with every numerics variable replaced by the recorded ones.
+std::map<std::string, std::string> rerun_environment(const proto::RunRecord& record, const std::string& run_dir) {
+  auto env = internal::current_environment();
+  for (auto it = env.begin(); it != env.end();) {
+    it = is_numerics_variable(it->first) ? env.erase(it) : std::next(it);
+  }
+  for (const auto& [k, v] : record.environment().numerics_env()) env[k] = v;
+  env.erase("REPRO_REEXECUTED");
+  env["REPRO_RUN_DIR"] = run_dir;
+  env["REPRO_RERUN_OF"] = record.run_id();
+  return env;
+}
+
+std::string self_executable() {
+  std::error_code ec;
+  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("/proc/self/exe") : p.string();
+}
+
+// Adds a difference when the file's content is no longer the recorded one.
+void check_file(const proto::InputFile& f, const std::string& category, const std::string& field,
+                std::vector<proto::Difference>& changed) {
+  const std::string name = fs::path(f.path()).filename().string();
+  std::uint64_t size = 0;
+  std::string now;
+  try {
+    now = digest_file(f.path(), &size);
+  } catch (const Error&) {
+    changed.push_back(difference(category, field, f.xxh3(), "(missing)", name + " is gone or unreadable: " + f.path()));
+    return;
+  }
+  if (now != f.xxh3() || size != f.size()) {
+    changed.push_back(difference(category, field, f.xxh3(), now, name + " content changed since the run: " + f.path()));
+  }
+}
+
+}  // namespace
+
+std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record) {
+  std::vector<proto::Difference> changed;
+  for (const auto& f : record.data().files()) check_file(f, "data", "data.files[" + f.role() + "]", changed);
+  if (!record.model().file().path().empty()) check_file(record.model().file(), "model", "model.file", changed);
+  if (record.origin() != "repro run" && !record.code().executable_path().empty()) {
+    const auto& code = record.code();
+    std::string now;
+    try {
+      now = digest_file(code.executable_path());
+    } catch (const Error&) {
+      now = "(missing)";
+    }
+    if (now != code.executable_xxh3()) {
+      changed.push_back(difference("code", "code.executable_xxh3", code.executable_xxh3(), now,
+                                   "executable changed since the run: " + code.executable_path()));
+    }
+  }
+  return changed;
+}
+
+RerunResult rerun(const RunData& original, const RerunOptions& options) {
+  const auto& h = original.header;
+  RerunResult result;
+  for (const auto& d : changed_inputs(h)) {
+    const bool allowed = d.category() == "data"    ? options.allow_data_change
+                         : d.category() == "model" ? options.allow_model_change
+                                                   : options.allow_changed_code;
+    if (allowed) {
+      spdlog::warn("rerunning anyway: {}", d.explanation());
+    } else {
+      result.refused.push_back(d);
+    }
+  }
+  if (!result.refused.empty()) return result;
+
+  const std::string runs_dir =
+      options.runs_dir.empty() ? fs::path(original.dir).lexically_normal().parent_path().string() : options.runs_dir;
+  fs::create_directories(runs_dir);
+  const std::string run_dir = runs_dir + "/" + internal::make_run_id(h.run_id().empty() ? "run" : "rerun");
+  internal::ChildSpec child;
+  child.env = rerun_environment(h, run_dir);
+  for (const auto& [k, v] : options.extra_env) child.env[k] = v;
+  child.stdout_path = "-2";
+  std::string config_file;
+  if (h.origin() == "repro run") {
+    // The recorded resolved config, seed included, is the whole description of the run.
+    config_file = run_dir + ".config.textproto";
+    std::ofstream(config_file) << config_to_text(h.config());
+    child.argv = {options.repro_binary.empty() ? self_executable() : options.repro_binary, "run", "--config",
+                  config_file};
+  } else {
+    if (h.argv().empty()) throw Error::input(original.dir + "/record.pb: no argv recorded; cannot re-execute");
+    child.argv.assign(h.argv().begin(), h.argv().end());
+    if (!h.code().executable_path().empty()) child.argv[0] = h.code().executable_path();
+    child.cwd = h.cwd();
+  }
+  spdlog::info("rerunning {} in a fresh process into {}", h.run_id(), run_dir);
+  result.exit_code = internal::wait_child(internal::spawn(child));
+  if (!config_file.empty()) fs::remove(config_file);
+  if (!fs::exists(fs::path(run_dir) / "record.pb")) {
+    throw Error::internal("the re-executed process exited with status " + std::to_string(result.exit_code) +
+                          " without recording a run in " + run_dir);
+  }
+  result.run_dir = run_dir;
+  return result;
+}
+
+}  // namespace repro

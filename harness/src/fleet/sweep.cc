@@ -1,0 +1,209 @@
+// repro sweep: plan the grid and the seeds, run every (setting, seed) as a fresh `repro run`
+// process, read the runs back and summarize them (statistics in sweep_stats.cc).
+#include "repro/sweep.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <memory>
+#include <set>
+
+#include "util/fileutil.h"
+#include "util/process.h"
+#include "repro/config.h"
+#include "repro/determinism.h"
+#include "repro/environment.h"
+#include "repro/error.h"
+
+namespace repro {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = text.find(sep, start);
+    parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) return parts;
+    start = end + 1;
+  }
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+  return out;
+}
+
+// A --vary value checked on its own, so that its error names --vary rather than --set.
+void check_assignment(const proto::RunConfig& base, const std::string& assignment) {
+  proto::RunConfig copy = base;
+  try {
+    apply_override(&copy, assignment);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    if (message.rfind("--set ", 0) == 0) message = "--vary " + message.substr(6);
+    throw Error::usage(message);
+  }
+}
+
+struct PlannedRun {
+  int setting;  // index into the report's settings
+  int seed;     // index into the seeds
+  std::string dir;  // relative to the report directory
+};
+
+}  // namespace
+
+VariedValues parse_vary(const std::string& spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw Error::usage("--vary " + spec + ": expected field=value1,value2,...");
+  }
+  VariedValues varied;
+  varied.field = spec.substr(0, eq);
+  if (varied.field == "seed") throw Error::usage("--vary " + spec + ": seeds are varied with --seeds N");
+  const std::string values = spec.substr(eq + 1);
+  varied.values = split(values, values.find(';') != std::string::npos ? ';' : ',');
+  std::set<std::string> seen;
+  for (const auto& v : varied.values) {
+    if (v.empty()) throw Error::usage("--vary " + spec + ": " + varied.field + " has an empty value");
+    if (!seen.insert(v).second) throw Error::usage("--vary " + spec + ": " + varied.field + " repeats value '" + v + "'");
+  }
+  return varied;
+}
+
+std::vector<std::vector<std::string>> expand_grid(const std::vector<VariedValues>& fields) {
+  std::set<std::string> names;
+  for (const auto& f : fields) {
+    if (!names.insert(f.field).second) throw Error::usage("--vary " + f.field + ": the field is varied twice");
+  }
+  std::vector<std::vector<std::string>> grid = {{}};
+  for (const auto& f : fields) {
+    std::vector<std::vector<std::string>> next;
+    for (const auto& setting : grid) {
+      for (const auto& value : f.values) {
+        next.push_back(setting);
+        next.back().push_back(f.field + "=" + value);
+      }
+    }
+    grid = std::move(next);
+  }
+  return grid;
+}
+
+std::vector<std::uint64_t> sweep_seeds(std::uint64_t master, int n) {
+  std::vector<std::uint64_t> seeds;
+  for (int i = 1; i <= n; ++i) {
+    const std::uint64_t s = derive_seed(master, "sweep/" + std::to_string(i));
+    seeds.push_back(s == 0 ? 1 : s);
+  }
+  return seeds;
+}
+
+proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions& options) {
+  if (options.seeds < 2) throw Error::usage("repro sweep: --seeds must be >= 2 (got " + std::to_string(options.seeds) + ")");
+  if (options.jobs < 1) throw Error::usage("repro sweep: -j must be >= 1 (got " + std::to_string(options.jobs) + ")");
+  if (options.repro_binary.empty()) throw Error::usage("repro sweep: no repro binary to run");
+
+  // Plan: the base config, each --vary value on its own, then each setting as a whole.
+  const proto::RunConfig base = load_config(config_path, options.sets);
+  std::vector<VariedValues> fields;
+  for (const auto& spec : options.vary) {
+    fields.push_back(parse_vary(spec));
+    for (const auto& v : fields.back().values) check_assignment(base, fields.back().field + "=" + v);
+  }
+  const auto grid = expand_grid(fields);
+
+  proto::SweepReport report;
+  report.set_schema_version(kSweepReportSchemaVersion);
+  report.set_config(config_path);
+  for (const auto& s : options.sets) report.add_sets(s);
+  report.set_base_seed(base.seed());
+  const auto seeds = sweep_seeds(base.seed(), options.seeds);
+  for (auto s : seeds) report.add_seeds(s);
+  for (const auto& f : fields) {
+    auto* v = report.add_varied();
+    v->set_field(f.field);
+    for (const auto& value : f.values) v->add_values(value);
+  }
+
+  std::vector<PlannedRun> planned;
+  std::vector<internal::ChildSpec> children;
+  auto env = internal::current_environment();
+  env.erase("REPRO_REEXECUTED");
+  std::vector<proto::RunConfig> configs;  // every setting validated before anything is written
+  for (const auto& assignments : grid) {
+    std::vector<std::string> sets = options.sets;
+    sets.insert(sets.end(), assignments.begin(), assignments.end());
+    configs.push_back(load_config(config_path, sets));
+    configs.back().set_seed(0);
+  }
+  fs::create_directories(options.report_dir);
+  fs::remove_all(options.report_dir + "/runs");
+  for (std::size_t g = 0; g < grid.size(); ++g) {
+    std::vector<std::string> sets = options.sets;
+    sets.insert(sets.end(), grid[g].begin(), grid[g].end());
+    const proto::RunConfig& config = configs[g];
+    auto* setting = report.add_settings();
+    setting->set_label(grid[g].empty() ? "base" : join(grid[g], " "));
+    for (const auto& a : grid[g]) setting->add_assignments(a);
+    setting->set_config_digest(config_digest(config));
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      const std::string dir = "runs/" + std::to_string(g + 1) + "-seed" + std::to_string(i + 1);
+      auto* run = setting->add_runs();
+      run->set_seed(seeds[i]);
+      run->set_dir(dir);
+      planned.push_back({static_cast<int>(g), static_cast<int>(i), dir});
+      internal::ChildSpec child;
+      child.argv = {options.repro_binary, "run", "--config", config_path};
+      for (const auto& s : sets) child.argv.insert(child.argv.end(), {"--set", s});
+      child.argv.insert(child.argv.end(), {"--set", "seed=" + std::to_string(seeds[i])});
+      child.env = env;
+      child.env["REPRO_RUN_DIR"] = options.report_dir + "/" + dir;
+      child.stdout_path = child.stderr_path = options.report_dir + "/" + dir + ".log";
+      children.push_back(std::move(child));
+    }
+  }
+  fs::create_directories(options.report_dir + "/runs");
+
+  std::size_t finished = 0;
+  internal::run_children(children, options.jobs, [&](std::size_t index, int code) {
+    const PlannedRun& p = planned[index];
+    auto* run = report.mutable_settings(p.setting)->mutable_runs(p.seed);
+    run->set_exit_code(code);
+    spdlog::info("sweep: {}/{} {} seed {}: exit {}", ++finished, planned.size(), report.settings(p.setting).label(),
+                 run->seed(), code);
+  });
+
+  // Read the runs back in plan order (not finishing order): the report does not depend on -j.
+  std::vector<std::string> errors;
+  for (auto& setting : *report.mutable_settings()) {
+    std::vector<std::unique_ptr<RunData>> data;
+    std::vector<const RunData*> runs;
+    for (const auto& run : setting.runs()) {
+      const std::string dir = options.report_dir + "/" + run.dir();
+      data.emplace_back();
+      if (run.exit_code() == 0) {
+        try {
+          data.back() = std::make_unique<RunData>(read_run(dir));
+        } catch (const Error& e) {
+          errors.push_back(setting.label() + " seed " + std::to_string(run.seed()) + ": " + e.what());
+        }
+      } else {
+        errors.push_back(setting.label() + " seed " + std::to_string(run.seed()) + ": exit " +
+                         std::to_string(run.exit_code()) + " (log: " + dir + ".log)");
+      }
+      runs.push_back(data.back().get());
+    }
+    summarize_setting(runs, &setting);
+  }
+  for (const auto& e : errors) report.add_errors(e);
+  for (auto& s : sensitivity(report)) *report.add_sensitivity() = std::move(s);
+  internal::write_file_atomic(options.report_dir + "/sweep.json", to_json(report) + "\n");
+  return report;
+}
+
+}  // namespace repro

@@ -1,0 +1,238 @@
+#include "repro/record.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+
+#include "util/fileutil.h"
+#include "run/record_stream.h"
+#include "repro/error.h"
+
+namespace repro {
+namespace {
+
+namespace fs = std::filesystem;
+using internal::StreamWriter;
+
+constexpr const char* kHeaderFile = "record.pb";
+constexpr const char* kStepsFile = "steps.bin";
+constexpr const char* kEvalsFile = "evals.bin";
+
+std::string join(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
+
+// "runs/a/" and "runs/a" name the same directory; the trailing slash would hide the name.
+fs::path normalized(const std::string& dir) {
+  fs::path p = fs::path(dir).lexically_normal();
+  if (!p.has_filename() && p.has_parent_path()) p = p.parent_path();
+  return p;
+}
+
+proto::RunRecord read_header(const std::string& dir) {
+  const std::string path = join(dir, kHeaderFile);
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw Error::input(dir + ": not a run directory (no record.pb)");
+  proto::RunRecord header;
+  if (!header.ParseFromString(internal::read_whole_file(path))) {
+    throw Error::input(path + ": corrupt run record");
+  }
+  if (header.schema_version() > kRunRecordSchemaVersion) {
+    throw Error::input(path + ": schema_version " + std::to_string(header.schema_version()) +
+                       " is newer than this reader's (" + std::to_string(kRunRecordSchemaVersion) +
+                       "); use a newer reprotorch");
+  }
+  return header;
+}
+
+std::string this_hostname() {
+  char host[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return "";
+  return host;
+}
+
+// True when the header's process is known to be gone: same host, and no such pid.
+bool process_is_gone(const proto::RunRecord& header) {
+  if (header.hostname() != this_hostname()) return false;
+  if (header.pid() <= 0 || header.pid() > INT_MAX) return true;
+  const auto pid = static_cast<pid_t>(header.pid());
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  // A killed process that its parent has not reaped yet is a zombie: it exists, but runs no more.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && (line[paren + 2] == 'Z' || line[paren + 2] == 'X');
+}
+
+// Renames `from` to `to` unless `to` exists (rename(2) would replace an empty directory).
+bool rename_no_replace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  if (errno == EEXIST || errno == ENOTEMPTY) return false;
+  if (errno != EINVAL && errno != ENOSYS) {
+    throw Error::internal("cannot rename " + from + " to " + to + ": " + std::strerror(errno));
+  }
+  // A file system without RENAME_NOREPLACE: check, then rename (a narrow race remains).
+  std::error_code ec;
+  if (fs::exists(to, ec)) return false;
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    throw Error::internal("cannot rename " + from + " to " + to + ": " + std::strerror(errno));
+  }
+  return true;
+}
+
+// Writes the contents of a new run directory into `tmp` (which exists and is empty).
+void assemble(const std::string& tmp, const proto::RunRecord& header) {
+  internal::write_file_atomic(join(tmp, kHeaderFile), header.SerializeAsString());
+  const std::string empty_stream(internal::kStreamMagic);
+  internal::write_file_atomic(join(tmp, kStepsFile), empty_stream);
+  internal::write_file_atomic(join(tmp, kEvalsFile), empty_stream);
+}
+
+}  // namespace
+
+struct RunWriter::Impl {
+  explicit Impl(std::string d)
+      : dir(std::move(d)), steps(join(dir, kStepsFile)), evals(join(dir, kEvalsFile)) {}
+  std::string dir;
+  StreamWriter steps;
+  StreamWriter evals;
+};
+
+RunWriter::RunWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RunWriter::~RunWriter() {
+  try {
+    flush();
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: records since the last flush are lost: {}", impl_->dir, e.what());
+  }
+}
+
+std::unique_ptr<RunWriter> RunWriter::create(const std::string& dir, proto::RunRecord header) {
+  const fs::path target = normalized(dir);
+  if (target.empty() || target.filename() == "." || target.filename() == "..") {
+    throw Error::input("'" + dir + "': not a usable run directory name");
+  }
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(target, ec))) throw Error::input(dir + ": run directory already exists");
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  fs::create_directories(parent, ec);
+  if (ec) throw Error::input(parent.string() + ": cannot create directory: " + ec.message());
+
+  const std::string tmp =
+      (parent / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
+  fs::remove_all(tmp, ec);  // left by an earlier crash of a process with our pid
+  if (::mkdir(tmp.c_str(), 0755) != 0) {
+    throw Error::input(tmp + ": cannot create directory: " + std::strerror(errno));
+  }
+  header.set_schema_version(kRunRecordSchemaVersion);
+  try {
+    assemble(tmp, header);
+    if (!rename_no_replace(tmp, target.string())) throw Error::input(dir + ": run directory already exists");
+    internal::fsync_dir(parent.string());
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  return std::unique_ptr<RunWriter>(new RunWriter(std::make_unique<Impl>(target.string())));
+}
+
+std::unique_ptr<RunWriter> RunWriter::reopen(const std::string& dir, const Keep& keep) {
+  read_header(dir);
+  for (const auto& [name, limit] : {std::pair{kStepsFile, keep.steps}, std::pair{kEvalsFile, keep.evals}}) {
+    const auto scan = internal::truncate_stream(join(dir, name));
+    if (scan.torn) {
+      spdlog::warn("{}: dropped a torn tail; {} complete record(s) kept", join(dir, name), scan.frames);
+    }
+    if (limit >= 0 && scan.frames > static_cast<std::size_t>(limit)) {
+      internal::truncate_stream(join(dir, name), static_cast<std::size_t>(limit));
+      spdlog::debug("{}: kept the first {} of {} record(s)", join(dir, name), limit, scan.frames);
+    }
+  }
+  return std::unique_ptr<RunWriter>(new RunWriter(std::make_unique<Impl>(normalized(dir).string())));
+}
+
+void RunWriter::append_step(const proto::StepRecord& step) { impl_->steps.append(step); }
+
+void RunWriter::append_eval(const proto::EvalRecord& eval) { impl_->evals.append(eval); }
+
+void RunWriter::flush() {
+  impl_->steps.flush();
+  impl_->evals.flush();
+}
+
+void RunWriter::write_header(const proto::RunRecord& header) {
+  flush();
+  proto::RunRecord copy = header;
+  copy.set_schema_version(kRunRecordSchemaVersion);
+  internal::write_file_atomic(join(impl_->dir, kHeaderFile), copy.SerializeAsString());
+}
+
+const std::string& RunWriter::dir() const { return impl_->dir; }
+
+RunData read_run(const std::string& dir) {
+  RunData run;
+  run.dir = dir;
+  run.header = read_header(dir);
+  auto steps = internal::read_stream<proto::StepRecord>(join(dir, kStepsFile));
+  run.steps = std::move(steps.records);
+  run.steps_torn = steps.scan.torn;
+  auto evals = internal::read_stream<proto::EvalRecord>(join(dir, kEvalsFile));
+  run.evals = std::move(evals.records);
+  if (evals.scan.torn) spdlog::debug("{}: torn tail dropped", join(dir, kEvalsFile));
+
+  run.status = run.header.status();
+  run.status_reason = run.header.status_reason();
+  if (run.status == proto::RUNNING && process_is_gone(run.header)) {
+    run.status = proto::INTERRUPTED;
+    run.status_reason = "process " + std::to_string(run.header.pid()) + " on " + run.header.hostname() +
+                        " is gone (killed?); steps up to the last flush are kept";
+  }
+  return run;
+}
+
+std::vector<std::string> list_runs(const std::string& runs_dir) {
+  std::error_code ec;
+  if (!fs::exists(runs_dir, ec)) return {};
+  fs::directory_iterator it(runs_dir, ec);
+  if (ec) throw Error::input(runs_dir + ": cannot list: " + ec.message());
+  std::vector<std::pair<std::string, std::string>> found;  // (started_at, path)
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) throw Error::input(runs_dir + ": cannot list: " + ec.message());
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.' || !it->is_directory(ec)) continue;
+    if (!fs::exists(it->path() / kHeaderFile, ec)) continue;
+    try {
+      found.emplace_back(read_header(it->path().string()).started_at(), it->path().string());
+    } catch (const Error& e) {
+      spdlog::warn("skipping {}", e.what());
+    }
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> runs;
+  for (auto& f : found) runs.push_back(std::move(f.second));
+  return runs;
+}
+
+std::string status_name(proto::RunStatus status) {
+  switch (status) {
+    case proto::RUNNING: return "running";
+    case proto::FINISHED: return "finished";
+    case proto::FAILED: return "failed";
+    case proto::INTERRUPTED: return "interrupted";
+    default: return "unspecified";
+  }
+}
+
+}  // namespace repro

@@ -1,0 +1,116 @@
+#include "run/run_identity.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <random>
+
+#include "repro/digest.h"
+#include "run/builtins.h"
+
+namespace repro::internal {
+namespace {
+
+// Runs a shell command, returning its stdout (empty on failure). Only fixed git invocations.
+std::string capture_stdout(const std::string& command, bool* ok) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    *ok = false;
+    return out;
+  }
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  *ok = pclose(pipe) == 0;
+  return out;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+proto::CodeIdentity capture_code_identity(const std::string& dir, const proto::Environment& env) {
+  proto::CodeIdentity code;
+  code.set_executable_path(env.identity().executable_path());
+  code.set_executable_xxh3(env.identity().executable_xxh3());
+  const std::string git = "git -C " + shell_quote(dir) + " ";
+  bool ok = false;
+  const std::string head = trim(capture_stdout(git + "rev-parse --show-toplevel HEAD 2>/dev/null", &ok));
+  if (!ok) return code;
+  const auto nl = head.find('\n');
+  if (nl == std::string::npos) return code;
+  code.set_git_root(head.substr(0, nl));
+  code.set_git_commit(head.substr(nl + 1));
+  const std::string status = capture_stdout(git + "status --porcelain --untracked-files=no 2>/dev/null", &ok);
+  code.set_git_dirty(ok && !status.empty());
+  return code;
+}
+
+std::vector<std::string> process_argv() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  for (std::string arg; std::getline(in, arg, '\0');) argv.push_back(arg);
+  return argv;
+}
+
+std::string current_dir() {
+  std::array<char, 4096> buf{};
+  return getcwd(buf.data(), buf.size()) != nullptr ? std::string(buf.data()) : std::string();
+}
+
+std::string utc_now_rfc3339() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string make_run_id(const std::string& name) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  std::random_device rd;  // naming only; never a training RNG
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%06x", rd() & 0xffffff);
+  std::string clean;
+  for (char c : name) clean += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  return std::string(stamp) + "-" + (clean.empty() ? "run" : clean) + "-" + suffix;
+}
+
+proto::InputFile fingerprint_file(const std::string& role, const std::string& path) {
+  proto::InputFile in;
+  in.set_role(role);
+  in.set_path(path);
+  std::uint64_t size = 0;
+  in.set_xxh3(digest_file(path, &size));
+  in.set_size(size);
+  return in;
+}
+
+std::vector<proto::InputFile> fingerprint_data_files(const proto::DataConfig& data) {
+  std::vector<proto::InputFile> files;
+  const models::Builtins* built_in = find_builtins();
+  if (built_in == nullptr) return files;  // no built-in source: a user program reads its own data
+  for (const auto& f : built_in->data_files(data)) files.push_back(fingerprint_file(f.role, f.path));
+  return files;
+}
+
+}  // namespace repro::internal

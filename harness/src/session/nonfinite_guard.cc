@@ -1,0 +1,56 @@
+#include "session/nonfinite_guard.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstring>
+#include <iomanip>
+#include <sstream>
+
+namespace repro::internal {
+namespace {
+
+// "nan (0x7fc00000)": the value and its exact bits, as the step stream holds them.
+std::string value_with_bits(const at::Tensor& loss) {
+  std::ostringstream out;
+  if (loss.scalar_type() == at::kDouble) {
+    const double v = loss.item<double>();
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    out << v << " (0x" << std::hex << std::setw(16) << std::setfill('0') << bits << ")";
+  } else {
+    const float v = loss.item<float>();
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    out << v << " (0x" << std::hex << std::setw(8) << std::setfill('0') << bits << ")";
+  }
+  return out.str();
+}
+
+std::string first_nonfinite_gradient(const std::vector<std::pair<std::string, at::Tensor>>& parameters) {
+  for (const auto& [name, p] : parameters) {
+    const at::Tensor g = p.grad();
+    if (g.defined() && !at::isfinite(g).all().item<bool>()) return name;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::optional<NonFinite> find_nonfinite(int64_t step, const at::Tensor& loss, double grad_norm,
+                                        const std::vector<std::pair<std::string, at::Tensor>>& parameters) {
+  const std::string at_step = " at step " + std::to_string(step) + ": ";
+  if (!std::isfinite(loss.item<double>())) {
+    return NonFinite{"loss", "non-finite loss" + at_step + value_with_bits(loss)};
+  }
+  if (std::isnan(grad_norm) || std::isinf(grad_norm)) {
+    std::ostringstream msg;
+    msg << "non-finite gradient norm" << at_step << grad_norm;
+    const std::string first = first_nonfinite_gradient(parameters);
+    if (!first.empty()) msg << " (first non-finite gradient: " << first << ")";
+    return NonFinite{"grad_norm", msg.str()};
+  }
+  return std::nullopt;
+}
+
+}  // namespace repro::internal

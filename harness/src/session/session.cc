@@ -1,0 +1,391 @@
+#include "repro/session.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <sstream>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <unistd.h>
+
+#include "repro/checkpoint.h"
+#include "repro/config.h"
+#include "repro/determinism.h"
+#include "repro/digest.h"
+#include "repro/error.h"
+#include "repro/log.h"
+#include "repro/record.h"
+#include "session/nonfinite_guard.h"
+#include "run/run_identity.h"
+#include "session/session_resume.h"
+#include "trace/trace_window.h"
+
+namespace repro {
+namespace {
+
+std::atomic<int> g_signal{0};
+
+extern "C" void on_stop_signal(int sig) {
+  g_signal.store(sig);
+  std::signal(sig, SIG_DFL);  // a second Ctrl-C stops at once
+}
+
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+}  // namespace
+
+struct Session::Impl {
+  proto::RunConfig config;
+  SessionOptions options;
+  proto::RunRecord header;
+  std::unique_ptr<RunWriter> writer;
+  NamedTensors watched;  // parameters then buffers; share storage with the model
+  bool ended = false;
+  bool header_dirty = false;
+  int64_t last_step = -1;
+  int64_t since_flush = 0;
+  int64_t steps_recorded = 0;  // frames in steps.bin (a resumed run's kept ones included)
+  int64_t evals_recorded = 0;
+  int64_t nonfinite_steps = 0;  // with train.on_nonfinite "warn"
+  bool resumed = false;
+  std::string checkpoint_path;     // resume: the checkpoint to restore, until resume()
+  std::string checkpoint_payload;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::unique_ptr<internal::TraceWindow> trace;  // REPRO_TRACE_STEP: the step this process traces
+  struct sigaction old_int{}, old_term{};
+
+  void write_header() {
+    writer->write_header(header);
+    header_dirty = false;
+  }
+
+  void end(proto::RunStatus status, const std::string& reason) {
+    if (ended) return;
+    ended = true;
+    if (nonfinite_steps > 1) spdlog::warn("{} steps had a non-finite loss or gradient norm", nonfinite_steps);
+    if (!watched.empty()) header.set_final_param_digest(digest_tensors(watched));
+    header.set_status(status);
+    header.set_status_reason(reason);
+    header.set_finished_at(internal::utc_now_rfc3339());
+    write_header();
+    restore_signals();
+  }
+
+  void open_trace(const torch::optim::Optimizer* optimizer, const at::Tensor* batch) {
+    trace->open(header.run_id(), header.determinism().ShortDebugString(), watched, optimizer, batch);
+  }
+
+  void restore_signals() {
+    if (!options.handle_signals) return;
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+  }
+};
+
+Session::Session(proto::RunConfig config, SessionOptions options) : impl_(std::make_unique<Impl>()) {
+  auto& s = *impl_;
+  if (auto request = trace_request_from_env()) {
+    for (const auto& assignment : request->overrides) apply_override(&config, assignment);
+    s.trace = std::make_unique<internal::TraceWindow>(std::move(*request));
+  }
+  if (!options.resume_dir.empty()) {
+    s.options = std::move(options);
+    internal::ReopenedRun r = internal::reopen_run(s.options.resume_dir, config, s.options.strict_resume);
+    s.config = std::move(r.config);
+    s.header = std::move(r.header);
+    s.writer = std::move(r.writer);
+    s.resumed = true;
+    s.checkpoint_path = std::move(r.checkpoint_path);
+    s.checkpoint_payload = std::move(r.checkpoint_payload);
+    s.steps_recorded = r.counts.steps_recorded;
+    s.evals_recorded = r.counts.evals_recorded;
+    s.last_step = r.counts.last_step;
+    // elapsed_s continues from the last kept step
+    s.start -= std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(r.elapsed_s));
+  } else {
+    start_new(std::move(config), std::move(options));
+  }
+  const std::string& dir = s.writer->dir();
+  if (s.options.log_file) add_log_file(dir + "/run.log");
+  spdlog::debug("run {} recording into {}", s.header.run_id(), dir);
+
+  if (s.options.handle_signals) {
+    g_signal.store(0);
+    struct sigaction sa{};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &s.old_int);
+    sigaction(SIGTERM, &sa, &s.old_term);
+  }
+}
+
+void Session::start_new(proto::RunConfig config, SessionOptions options) {
+  auto& s = *impl_;
+  resolve_config(&config);
+  if (config.seed() == 0) config.set_seed(draw_seed());
+  s.options = std::move(options);
+
+  proto::Environment env;
+  *s.header.mutable_determinism() = apply_determinism(config.determinism(), config.seed(), &env);
+  auto* torch_seed = s.header.add_seeds();
+  torch_seed->set_purpose("torch.default");
+  torch_seed->set_seed(derive_seed(config.seed(), "torch.default"));
+
+  const std::string name = !config.name().empty()                   ? config.name()
+                           : config.model().has_cnn()              ? "cnn"
+                           : config.model().has_mlp()              ? "mlp"
+                           : config.model().has_torchscript()      ? "torchscript"
+                                                                   : "run";
+  auto& h = s.header;
+  h.set_run_id(internal::make_run_id(name));
+  h.set_started_at(internal::utc_now_rfc3339());
+  const auto argv = s.options.argv.empty() ? internal::process_argv() : s.options.argv;
+  for (const auto& a : argv) h.add_argv(a);
+  h.set_cwd(internal::current_dir());
+  h.set_hostname(env.os().hostname());
+  h.set_pid(getpid());
+  h.set_origin(s.options.origin);
+  *h.mutable_config() = config;
+  h.set_config_digest(config_digest(config));
+  h.set_seed(config.seed());
+  *h.mutable_environment() = env;
+  *h.mutable_code() = internal::capture_code_identity(h.cwd(), env);
+  h.mutable_data()->set_source(config.data().source());
+  for (const auto& f : internal::fingerprint_data_files(config.data())) *h.mutable_data()->add_files() = f;
+  if (config.model().has_torchscript()) {
+    *h.mutable_model()->mutable_file() = internal::fingerprint_file("torchscript", config.model().torchscript().path());
+  }
+  if (const char* of = std::getenv("REPRO_RERUN_OF")) h.set_rerun_of(of);
+  h.set_status(proto::RUNNING);
+  s.config = std::move(config);
+
+  std::string dir = s.options.run_dir;
+  if (dir.empty()) {
+    if (const char* d = std::getenv("REPRO_RUN_DIR")) dir = d;
+  }
+  if (dir.empty()) {
+    const std::string runs = s.options.runs_dir.empty() ? s.config.record().runs_dir() : s.options.runs_dir;
+    dir = runs + "/" + h.run_id();
+  }
+  s.writer = RunWriter::create(dir, h);
+}
+
+Session::~Session() {
+  if (!impl_ || impl_->ended) return;
+  try {
+    impl_->end(proto::FAILED, std::uncaught_exceptions() > 0 ? "exception while training"
+                                                             : "session ended without finish()");
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot record the end of run {}: {}", impl_->header.run_id(), e.what());
+  }
+}
+
+std::uint64_t Session::seed() const { return impl_->config.seed(); }
+
+std::uint64_t Session::seed(const std::string& purpose) {
+  const std::uint64_t value = derive_seed(impl_->config.seed(), purpose);
+  for (const auto& s : impl_->header.seeds()) {
+    if (s.purpose() == purpose) return value;
+  }
+  auto* s = impl_->header.add_seeds();
+  s->set_purpose(purpose);
+  s->set_seed(value);
+  impl_->header_dirty = true;
+  return value;
+}
+
+std::mt19937_64 Session::rng(const std::string& purpose) { return std::mt19937_64(seed("user/" + purpose)); }
+
+void Session::watch(const torch::nn::Module& module, const std::string& name) {
+  NamedTensors params, buffers;
+  for (const auto& p : module.named_parameters(/*recurse=*/true)) params.emplace_back(p.key(), p.value());
+  for (const auto& b : module.named_buffers(/*recurse=*/true)) buffers.emplace_back(b.key(), b.value());
+  std::ostringstream summary;
+  module.pretty_print(summary);
+  watch(params, buffers, name.empty() ? module.name() : name, summary.str());
+}
+
+void Session::watch(const NamedTensors& parameters, const NamedTensors& buffers, const std::string& name,
+                    const std::string& summary) {
+  auto& s = *impl_;
+  auto* model = s.header.mutable_model();
+  const std::string recorded_initial = model->initial_digest();
+  const proto::InputFile file = model->file();  // digested at the start; stays
+  model->Clear();
+  if (!file.path().empty()) *model->mutable_file() = file;
+  model->set_name(name);
+  model->set_summary(summary);
+  s.watched.clear();
+  int64_t count = 0;
+  auto add = [&](const std::pair<std::string, at::Tensor>& nt, bool parameter) {
+    auto* info = model->add_tensors();
+    info->set_name(nt.first);
+    for (const auto d : nt.second.sizes()) info->add_shape(d);
+    info->set_dtype(c10::toString(nt.second.scalar_type()));
+    info->set_parameter(parameter);
+    info->set_trainable(nt.second.requires_grad());
+    if (parameter) count += nt.second.numel();
+    s.watched.push_back(nt);
+  };
+  for (const auto& p : parameters) add(p, true);
+  for (const auto& b : buffers) add(b, false);
+  model->set_num_parameters(count);
+  const std::string initial = digest_tensors(s.watched);
+  if (s.resumed && !recorded_initial.empty() && recorded_initial != initial) {
+    spdlog::warn("resume: the model's initial digest {} differs from the recorded {}", initial, recorded_initial);
+  }
+  model->set_initial_digest(s.resumed && !recorded_initial.empty() ? recorded_initial : initial);
+  s.write_header();
+  if (s.trace && s.trace->request().step == 0 && s.last_step < 0) s.open_trace(nullptr, nullptr);
+}
+
+void Session::begin_step(int64_t step, const torch::optim::Optimizer* optimizer, const at::Tensor* batch) {
+  auto& s = *impl_;
+  if (s.trace && s.trace->request().step == step) s.open_trace(optimizer, batch);
+}
+
+void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras& extras) {
+  auto& s = *impl_;
+  if (s.ended) throw Error::usage("record_step: the run has ended");
+  if (step <= s.last_step) {
+    throw Error::usage("record_step: step " + std::to_string(step) + " after step " + std::to_string(s.last_step) +
+                       "; steps must increase");
+  }
+  const bool traced = s.trace && s.trace->is_open() && s.trace->request().step == step;
+  if (traced) s.trace->close(loss, extras.batch);  // before this call's own ops
+  proto::StepRecord r;
+  r.set_step(step);
+  if (loss.scalar_type() == at::kDouble) {
+    r.set_loss_f64(loss.item<double>());
+  } else {
+    r.set_loss_f32(loss.item<float>());
+  }
+  if (extras.lr >= 0) r.set_lr(extras.lr);
+  if (!(extras.grad_norm < 0)) r.set_grad_norm(extras.grad_norm);  // NaN included
+  if (extras.epoch >= 0) r.set_epoch(extras.epoch);
+  const int64_t every = s.config.record().param_digest_every();
+  if (every > 0 && step % every == 0 && !s.watched.empty()) r.set_param_digest(digest_tensors(s.watched));
+  if (s.config.record().batch_digest() && extras.batch != nullptr) r.set_batch_digest(digest_tensor(*extras.batch));
+  r.set_elapsed_s(std::chrono::duration<double>(std::chrono::steady_clock::now() - s.start).count());
+  s.writer->append_step(r);
+  ++s.steps_recorded;
+  s.last_step = step;
+  s.header.set_steps_completed(s.header.steps_completed() + 1);
+  if (++s.since_flush >= s.config.record().flush_every()) {
+    s.since_flush = 0;
+    s.writer->flush();
+    if (s.header_dirty) s.write_header();
+  }
+  if (traced && s.trace->request().stop) {
+    spdlog::info("run {} stops after the trace window at step {}", s.header.run_id(), step);
+    s.end(proto::INTERRUPTED, "stopped after the trace window at step " + std::to_string(step));
+    spdlog::default_logger()->flush();
+    std::fflush(nullptr);
+    _exit(0);
+  }
+  guard_nonfinite(step, loss, extras.grad_norm);
+  if (s.trace && s.trace->request().step == step + 1) s.open_trace(nullptr, nullptr);
+  if (const int sig = g_signal.load(); sig != 0 && s.options.handle_signals) {
+    const std::string name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
+    spdlog::warn("{} received: run {} stops after step {}", name, s.header.run_id(), step);
+    s.end(proto::INTERRUPTED, name + " after step " + std::to_string(step));
+    std::raise(sig);  // the handler was reset to the default: the signal now takes its usual effect
+  }
+}
+
+void Session::guard_nonfinite(int64_t step, const at::Tensor& loss, double grad_norm) {
+  auto& s = *impl_;
+  const auto found = internal::find_nonfinite(step, loss, grad_norm, s.watched);
+  if (!found) return;
+  if (s.config.train().on_nonfinite() == "warn") {
+    if (s.nonfinite_steps++ == 0) spdlog::warn("{} (train.on_nonfinite: warn, the run goes on)", found->message);
+    return;
+  }
+  // The caller reports the exception: `repro run` prints one line with this reason.
+  s.end(proto::FAILED, found->message);
+  throw NonFiniteError(found->message, step, found->tensor);
+}
+
+void Session::record_eval(int64_t step, const std::string& split, const std::map<std::string, double>& metrics) {
+  auto& s = *impl_;
+  proto::EvalRecord e;
+  e.set_step(step);
+  e.set_split(split);
+  for (const auto& [k, v] : metrics) (*e.mutable_metrics())[k] = v;
+  s.writer->append_eval(e);
+  ++s.evals_recorded;
+  // The header keeps the latest evaluation of each split.
+  auto* evals = s.header.mutable_final_evals();
+  for (int i = 0; i < evals->size(); ++i) {
+    if (evals->Get(i).split() == split) {
+      evals->DeleteSubrange(i, 1);
+      break;
+    }
+  }
+  *evals->Add() = e;
+  s.header_dirty = true;
+}
+
+void Session::record_split(const at::Tensor& train_indices, const at::Tensor& validation_indices,
+                           int64_t test_samples) {
+  auto* data = impl_->header.mutable_data();
+  data->set_train_samples(train_indices.numel());
+  data->set_validation_samples(validation_indices.numel());
+  data->set_test_samples(test_samples);
+  Hasher h;
+  for (const auto* t : {&train_indices, &validation_indices}) {
+    const at::Tensor c = t->to(at::kLong).contiguous();
+    h.update(c.data_ptr(), c.numel() * c.element_size());
+  }
+  data->set_split_digest(h.hex_digest());
+  impl_->header_dirty = true;
+}
+
+void Session::record_epoch_order(int64_t epoch, const at::Tensor& order) {
+  auto* data = impl_->header.mutable_data();
+  if (epoch != data->epoch_order_digests_size()) return;  // each epoch once, in order
+  const at::Tensor c = order.to(at::kLong).contiguous();
+  data->add_epoch_order_digests(digest_bytes(c.data_ptr(), c.numel() * c.element_size()));
+  impl_->header_dirty = true;
+}
+
+std::string Session::param_digest() const { return digest_tensors(impl_->watched); }
+
+void Session::save_checkpoint(const CheckpointState& state, torch::optim::Optimizer* optimizer,
+                              const CheckpointSaveHook& user) {
+  auto& s = *impl_;
+  if (s.watched.empty()) throw Error::usage("save_checkpoint: call watch() first");
+  s.write_header();  // flushes the streams: a checkpoint never covers steps that are not on disk
+  const internal::CheckpointCounts counts{s.steps_recorded, s.evals_recorded, s.last_step};
+  const std::string payload = internal::save_checkpoint_archive(state, counts, s.watched, optimizer, user);
+  write_checkpoint_file(s.writer->dir(), state.step, payload, s.config.train().keep_checkpoints());
+  spdlog::debug("checkpoint after {} steps: {}", state.step, checkpoint_path(s.writer->dir(), state.step));
+}
+
+std::optional<CheckpointState> Session::resume(torch::optim::Optimizer* optimizer, const CheckpointLoadHook& user) {
+  auto& s = *impl_;
+  if (s.watched.empty()) throw Error::usage("resume: call watch() first");
+  if (s.checkpoint_payload.empty()) return std::nullopt;
+  const std::string payload = std::move(s.checkpoint_payload);
+  s.checkpoint_payload.clear();
+  return internal::restore_checkpoint_archive(payload, s.checkpoint_path, s.watched, optimizer, user);
+}
+
+bool Session::resumed() const { return impl_->resumed; }
+
+void Session::finish() { impl_->end(proto::FINISHED, ""); }
+
+void Session::fail(const std::string& reason) { impl_->end(proto::FAILED, reason); }
+
+const std::string& Session::run_dir() const { return impl_->writer->dir(); }
+const std::string& Session::run_id() const { return impl_->header.run_id(); }
+const proto::RunConfig& Session::config() const { return impl_->config; }
+const proto::RunRecord& Session::header() const { return impl_->header; }
+
+}  // namespace repro

@@ -1,0 +1,153 @@
+// The built-in trainer: the steps documented in repro/trainer.h, in that order.
+#include "repro/trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/record_function.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+#include "session/progress.h"
+#include "run/builtins.h"
+#include "session/train_setup.h"
+#include "repro/error.h"
+
+namespace repro {
+namespace {
+
+std::map<std::string, double> evaluate(models::TrainableModel& model, const at::Tensor& x, const at::Tensor& y,
+                                       int64_t batch_size) {
+  at::NoGradGuard no_grad;
+  model.train(false);
+  double loss_sum = 0;
+  int64_t correct = 0;
+  const int64_t n = x.size(0);
+  for (int64_t begin = 0; begin < n; begin += batch_size) {
+    const int64_t end = std::min(n, begin + batch_size);
+    const at::Tensor logits = model.forward(x.slice(0, begin, end));
+    const at::Tensor target = y.slice(0, begin, end);
+    loss_sum += at::cross_entropy_loss(logits, target, {}, at::Reduction::Sum).item<double>();
+    correct += logits.argmax(1).eq(target).sum().item<int64_t>();
+  }
+  model.train(true);
+  return {{"loss", n > 0 ? loss_sum / n : 0.0}, {"accuracy", n > 0 ? static_cast<double>(correct) / n : 0.0}};
+}
+
+void run_loop(const proto::RunConfig& config, Session& session) {
+  const auto& train_cfg = config.train();
+  const auto& built_in = internal::builtins("repro::train");
+  const models::LoadedData data = built_in.load_data(config.data(), session.seed("data.synthetic"));
+  const internal::Splits s = internal::split_and_normalize(data, config.data(), session.seed("data.split"));
+  session.record_split(s.train_idx, s.val_idx, data.test.size());
+  auto model = built_in.make_model(config.model(), {data.input_shape, data.num_classes});
+  session.watch(model->named_parameters(), model->named_buffers(), model->name(), model->summary());
+  std::vector<at::Tensor> params;
+  for (const auto& [name, p] : model->named_parameters()) params.push_back(p);
+  auto optimizer = internal::make_optimizer(config.optimizer(), params);
+
+  const int64_t n_train = s.train_x.size(0), batch = train_cfg.batch_size();
+  if (batch > n_train) {
+    throw Error::usage("train.batch_size: " + std::to_string(batch) + " is larger than the training split (" +
+                       std::to_string(n_train) + " samples)");
+  }
+  auto epoch_order = [&](int64_t e) {
+    return config.data().shuffle()
+               ? at::randperm(n_train, internal::seeded_generator(session.seed("data.shuffle/epoch/" + std::to_string(e))),
+                              at::kLong)
+               : at::arange(n_train, at::kLong);
+  };
+  internal::Progress progress(train_cfg.steps());
+  int64_t epoch = -1, pos = n_train, first_step = 0;
+  at::Tensor order;
+  // A resumed run continues where its checkpoint left off: parameters, optimizer and default
+  // generator restored; the epoch's order is a function of the seed, so recomputed.
+  if (const auto point = session.resume(optimizer.get())) {
+    first_step = point->step;
+    epoch = point->epoch;
+    pos = point->position;
+    if (epoch >= 0) order = epoch_order(epoch);
+  }
+  const int64_t every = train_cfg.checkpoint_every();
+  model->train(true);
+  for (int64_t step = first_step; step < train_cfg.steps(); ++step) {
+    if (pos + batch > n_train) {  // next epoch; the incomplete tail is dropped
+      ++epoch;
+      pos = 0;
+      order = epoch_order(epoch);
+      session.record_epoch_order(epoch, order);
+    }
+    const at::Tensor idx = order.slice(0, pos, pos + batch);
+    pos += batch;
+    const at::Tensor x = s.train_x.index_select(0, idx), y = s.train_y.index_select(0, idx);
+    const double lr = internal::scheduled_lr(config.optimizer(), step, train_cfg.steps());
+    for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+    session.begin_step(step, optimizer.get(), &x);
+    optimizer->zero_grad();
+    at::Tensor logits;
+    {
+      RECORD_USER_SCOPE(model->name());  // names the model in op traces (repro/trace.h)
+      logits = model->forward(x);
+    }
+    const at::Tensor loss = at::cross_entropy_loss(logits, y);
+    loss.backward();
+    StepExtras extras;
+    extras.lr = lr;
+    extras.grad_norm = internal::grad_norm(params);
+    extras.epoch = epoch;
+    extras.batch = &x;
+    optimizer->step();
+    session.record_step(step, loss, extras);
+    progress.update(step, loss.item<double>());
+    const bool last = step + 1 == train_cfg.steps();
+    if (!last && train_cfg.eval_every() > 0 && (step + 1) % train_cfg.eval_every() == 0) {
+      session.record_eval(step, "validation", evaluate(*model, s.val_x, s.val_y, train_cfg.eval_batch_size()));
+    }
+    if (last || (every > 0 && (step + 1) % every == 0)) {
+      session.save_checkpoint({step + 1, epoch, pos}, optimizer.get());
+    }
+  }
+  progress.done();
+  const int64_t last_step = train_cfg.steps() - 1;
+  const auto val = evaluate(*model, s.val_x, s.val_y, train_cfg.eval_batch_size());
+  session.record_eval(last_step, "validation", val);
+  spdlog::info("validation: loss {:.4f}, accuracy {:.4f}", val.at("loss"), val.at("accuracy"));
+  if (s.test_x.defined() && s.test_x.size(0) > 0) {
+    const auto test = evaluate(*model, s.test_x, s.test_y, train_cfg.eval_batch_size());
+    session.record_eval(last_step, "test", test);
+    spdlog::info("test: loss {:.4f}, accuracy {:.4f}", test.at("loss"), test.at("accuracy"));
+  }
+}
+
+}  // namespace
+
+TrainOutcome train(const proto::RunConfig& config, SessionOptions options) {
+  Session session(config, std::move(options));
+  TrainOutcome outcome;
+  outcome.run_dir = session.run_dir();
+  try {
+    run_loop(session.config(), session);
+    session.finish();
+    outcome.status = proto::FINISHED;
+  } catch (const Error& e) {
+    session.fail(e.what());
+    // Bad input found once training started (a corrupt data file, a batch larger than the
+    // data): the run is recorded as failed, and the caller reports the input error.
+    if (e.kind() != ErrorKind::kInternal) throw;
+    outcome.status = proto::FAILED;
+    outcome.reason = e.what();
+  } catch (const c10::Error& e) {
+    session.fail(e.what_without_backtrace());
+    outcome.status = proto::FAILED;
+    outcome.reason = e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    session.fail(e.what());
+    outcome.status = proto::FAILED;
+    outcome.reason = e.what();
+  }
+  return outcome;
+}
+
+}  // namespace repro

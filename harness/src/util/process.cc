@@ -1,0 +1,107 @@
+#include "util/process.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "repro/error.h"
+
+extern char** environ;
+
+namespace repro::internal {
+namespace {
+
+int exit_code_of_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
+}  // namespace
+
+std::map<std::string, std::string> current_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+pid_t spawn(const ChildSpec& spec) {
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : spec.env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp, argv;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = spec.argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) throw Error::internal(std::string("fork failed: ") + std::strerror(errno));
+  if (pid == 0) {
+    if (spec.stdout_path == "-2") {
+      dup2(STDERR_FILENO, STDOUT_FILENO);
+    } else if (!spec.stdout_path.empty()) {
+      const int fd = open(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) dup2(fd, STDOUT_FILENO);
+    }
+    if (!spec.stderr_path.empty() && spec.stderr_path == spec.stdout_path) {
+      dup2(STDOUT_FILENO, STDERR_FILENO);  // one file, one offset: lines interleave, never overwrite
+    } else if (!spec.stderr_path.empty()) {
+      const int fd = open(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) dup2(fd, STDERR_FILENO);
+    }
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) _exit(126);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_child(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw Error::internal(std::string("waitpid failed: ") + std::strerror(errno));
+  }
+  return exit_code_of_status(status);
+}
+
+pid_t wait_any(const std::vector<pid_t>& pids, int* exit_code) {
+  for (;;) {
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      throw Error::internal(std::string("waitpid failed: ") + std::strerror(errno));
+    }
+    if (std::find(pids.begin(), pids.end(), pid) != pids.end()) {
+      *exit_code = exit_code_of_status(status);
+      return pid;
+    }
+  }
+}
+
+void run_children(const std::vector<ChildSpec>& children, int jobs,
+                  const std::function<void(std::size_t index, int exit_code)>& on_done) {
+  std::map<pid_t, std::size_t> running;
+  std::size_t next = 0;
+  while (next < children.size() || !running.empty()) {
+    while (next < children.size() && static_cast<int>(running.size()) < std::max(jobs, 1)) {
+      running[spawn(children[next])] = next;
+      ++next;
+    }
+    std::vector<pid_t> pids;
+    for (const auto& entry : running) pids.push_back(entry.first);
+    int code = 0;
+    const pid_t done = wait_any(pids, &code);
+    const std::size_t index = running.at(done);
+    running.erase(done);
+    on_done(index, code);
+  }
+}
+
+}  // namespace repro::internal
