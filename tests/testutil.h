@@ -133,6 +133,9 @@ inline ProcessResult run_repro(const std::vector<std::string>& args,
 
 inline std::string source_path(const std::string& relative) { return std::string(REPRO_SOURCE_DIR) + "/" + relative; }
 
+// An example config: models/configs/<name>.
+inline std::string config_path(const std::string& name) { return source_path("models/configs/" + name); }
+
 // The last line of a command's output (`repro run` prints the run directory last).
 inline std::string last_line(const std::string& out) {
   std::string s = out;

@@ -9,7 +9,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::run_repro;
 
-std::string config_path(const std::string& name) { return testing::source_path("models/configs/" + name); }
+using testing::config_path;
 
 // JUnit XML must parse as XML: checked with Debian's Python, which every machine with the
 // locked packages has (python3-matplotlib depends on it).

@@ -20,7 +20,7 @@ std::string run_dir_of(const testing::ProcessResult& r) {
 
 // One 30-step run of models/configs/mlp_synthetic.textproto with `sets` overrides.
 std::string run_mlp(const std::string& runs_dir, std::vector<std::string> sets) {
-  std::vector<std::string> args = {"run",       "--config", testing::source_path("models/configs/mlp_synthetic.textproto"),
+  std::vector<std::string> args = {"run",       "--config", testing::config_path("mlp_synthetic.textproto"),
                                    "--runs-dir", runs_dir,   "--set",
                                    "train.steps=30"};
   for (const auto& s : sets) {

@@ -14,7 +14,7 @@ namespace {
 TEST(DemoTest, ReachesEightyFivePercentTestAccuracy) {
   testing::TempDir runs;
   const auto r = testing::run_repro(
-      {"run", "--config", testing::source_path("models/configs/demo.textproto"), "--runs-dir", runs.path().string()});
+      {"run", "--config", testing::config_path("demo.textproto"), "--runs-dir", runs.path().string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string out = r.out;
   while (!out.empty() && out.back() == '\n') out.pop_back();

@@ -13,7 +13,7 @@ namespace {
 using ::testing::HasSubstr;
 using testing::run_repro;
 
-std::string config_path(const std::string& name) { return testing::source_path("models/configs/" + name); }
+using testing::config_path;
 
 proto::DoctorReport parse_report(const std::string& json) {
   proto::DoctorReport report;

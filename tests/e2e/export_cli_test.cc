@@ -11,7 +11,7 @@ namespace repro {
 namespace {
 
 std::string finished_run(const testing::TempDir& dir) {
-  const auto r = testing::run_repro({"run", "--config", testing::source_path("models/configs/demo.textproto"),
+  const auto r = testing::run_repro({"run", "--config", testing::config_path("demo.textproto"),
                                      "--runs-dir", dir / "runs", "--set", "train.steps=12", "--set",
                                      "model.cnn.channels1=4", "--set", "model.cnn.channels2=4", "--set",
                                      "data.sample_limit=2000"});

@@ -14,17 +14,13 @@ namespace {
 using ::testing::HasSubstr;
 using testing::run_repro;
 
-std::string last_line(const std::string& out) {
-  std::string s = out;
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  return s.substr(s.rfind('\n') == std::string::npos ? 0 : s.rfind('\n') + 1);
-}
+using testing::last_line;
 
 bool finite_step(const proto::StepRecord& s) { return std::isfinite(s.loss_f32()) && std::isfinite(s.grad_norm()); }
 
 TEST(GuardCliTest, DivergingRunStopsAtTheFirstNonFiniteStepWithThatStepRecorded) {
   testing::TempDir runs;
-  const auto r = run_repro({"run", "--config", testing::source_path("models/configs/mlp_synthetic.textproto"),
+  const auto r = run_repro({"run", "--config", testing::config_path("mlp_synthetic.textproto"),
                             "--runs-dir", runs.path().string(), "--set", "optimizer.lr=1e6"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const RunData run = read_run(last_line(r.out));
@@ -42,7 +38,7 @@ TEST(GuardCliTest, DivergingRunStopsAtTheFirstNonFiniteStepWithThatStepRecorded)
 
 TEST(GuardCliTest, WarnLetsTheRunFinish) {
   testing::TempDir runs;
-  const auto r = run_repro({"run", "--config", testing::source_path("models/configs/mlp_synthetic.textproto"),
+  const auto r = run_repro({"run", "--config", testing::config_path("mlp_synthetic.textproto"),
                             "--runs-dir", runs.path().string(), "--set", "optimizer.lr=1e6", "--set",
                             "train.on_nonfinite=warn", "--set", "train.steps=40"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

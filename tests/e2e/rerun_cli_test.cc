@@ -20,7 +20,7 @@ using testing::last_line;
 using testing::parse_report;
 using testing::run_repro;
 
-std::string config_path(const std::string& name) { return testing::source_path("models/configs/" + name); }
+using testing::config_path;
 
 std::string run_config(const std::string& config, const std::string& runs, const std::vector<std::string>& sets) {
   std::vector<std::string> args = {"run", "--config", config, "--runs-dir", runs};

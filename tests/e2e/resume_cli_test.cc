@@ -40,7 +40,7 @@ std::vector<std::string> run_args(const Case& c, const std::string& runs_dir) {
   std::vector<std::string> args = {testing::repro_binary(),
                                    "run",
                                    "--config",
-                                   testing::source_path("models/configs/" + c.config),
+                                   testing::config_path(c.config),
                                    "--runs-dir",
                                    runs_dir};
   for (const auto& s : c.sets) {

@@ -16,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::run_repro;
 
-std::string config_path(const std::string& name) { return testing::source_path("models/configs/" + name); }
+using testing::config_path;
 
 // The run directory `repro run` printed on its last stdout line.
 std::string run_dir_of(const testing::ProcessResult& r) {

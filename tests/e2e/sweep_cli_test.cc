@@ -16,7 +16,7 @@ using testing::run_repro;
 
 const std::string kSteps = "train.steps=40";
 
-std::string config() { return testing::source_path("models/configs/mlp_synthetic.textproto"); }
+std::string config() { return testing::config_path("mlp_synthetic.textproto"); }
 
 proto::SweepReport parse_report(const std::string& json) {
   proto::SweepReport report;
@@ -43,11 +43,7 @@ class SweepCliTest : public ::testing::Test {
 testing::TempDir* SweepCliTest::dir_ = nullptr;
 testing::ProcessResult* SweepCliTest::first_ = nullptr;
 
-std::string last_line(const std::string& out) {
-  std::string text = out;
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text.substr(text.rfind('\n') + 1);
-}
+using testing::last_line;
 
 TEST_F(SweepCliTest, FiveSeedsInParallelGiveTheSameReportWhenRepeated) {
   ASSERT_EQ(first_->exit_code, 0) << first_->err;

@@ -26,7 +26,7 @@ std::string trainer_run(const std::string& runs, const std::string& mode, const 
 
 std::string builtin_run(const std::string& runs, const std::vector<std::string>& sets,
                         const std::map<std::string, std::string>& env = {}) {
-  std::vector<std::string> args = {"run", "--config", testing::source_path("models/configs/mlp_synthetic.textproto"),
+  std::vector<std::string> args = {"run", "--config", testing::config_path("mlp_synthetic.textproto"),
                                    "--runs-dir", runs};
   for (const auto& s : sets) {
     args.push_back("--set");

@@ -89,7 +89,7 @@ class ConfigValidationTest : public ::testing::TestWithParam<Invalid> {};
 TEST_P(ConfigValidationTest, NamesTheField) {
   std::vector<std::string> overrides = {GetParam().override_};
   const std::string err =
-      error_of([&] { load_config(testing::source_path("models/configs/mlp_synthetic.textproto"), overrides); });
+      error_of([&] { load_config(testing::config_path("mlp_synthetic.textproto"), overrides); });
   EXPECT_NE(err.find(GetParam().expected), std::string::npos) << err;
 }
 
@@ -112,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ConfigTest, MissingDataFileIsNamed) {
   const std::string err = error_of([] {
-    load_config(testing::source_path("models/configs/mlp_fashion_mnist.textproto"), {"data.path=/nonexistent/fm"});
+    load_config(testing::config_path("mlp_fashion_mnist.textproto"), {"data.path=/nonexistent/fm"});
   });
   EXPECT_NE(err.find("/nonexistent/fm/train-images-idx3-ubyte.gz"), std::string::npos) << err;
 }

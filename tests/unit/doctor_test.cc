@@ -181,12 +181,12 @@ TEST_F(DoctorTest, BadArgumentsAreUsageErrors) {
 
 // The built-in models, built from their configs exactly as `repro run` builds them.
 TEST(DoctorModelsTest, MlpOnSyntheticDataIsHealthy) {
-  auto target = doctor_target(load_config(testing::source_path("models/configs/mlp_synthetic.textproto")));
+  auto target = doctor_target(load_config(testing::config_path("mlp_synthetic.textproto")));
   EXPECT_MODEL_HEALTHY(target);
 }
 
 TEST(DoctorModelsTest, CnnOnFashionMnistIsHealthy) {
-  auto target = doctor_target(load_config(testing::source_path("models/configs/demo.textproto"),
+  auto target = doctor_target(load_config(testing::config_path("demo.textproto"),
                                           {"data.sample_limit=1000", "determinism.intra_op_threads=1"}));
   EXPECT_EQ(target.name, "cnn");
   EXPECT_MODEL_HEALTHY(target);
