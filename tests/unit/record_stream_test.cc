@@ -1,4 +1,4 @@
-// Tests for the framed record streams (harness/src/record_stream.cc).
+// Tests for the framed record streams (harness/src/run/record_stream.cc).
 #include "run/record_stream.h"
 
 #include <gtest/gtest.h>

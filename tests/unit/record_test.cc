@@ -1,4 +1,4 @@
-// Tests for run directories (harness/src/record.cc).
+// Tests for run directories (harness/src/run/record.cc).
 #include "repro/record.h"
 
 #include <gtest/gtest.h>

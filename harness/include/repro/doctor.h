@@ -133,7 +133,8 @@ proto::DoctorReport run_doctor(DoctorTarget& target, const DoctorOptions& option
 // config.seed (0: a drawn seed, in target.seed), data loaded, split and normalised, the model
 // in training mode, the configured optimizer at its base lr, no schedule); the pool is the
 // training split in split order. `config` must be resolved and validated (repro/config.h).
-// Nothing is recorded. Throws Error (usage/input) as the trainer does for bad input.
+// Nothing is recorded. Throws Error (usage/input) as the trainer does for bad input, and
+// Error (usage) in a program that does not link the built-in models (as repro::train).
 DoctorTarget doctor_target(const proto::RunConfig& config);
 
 // run_doctor(doctor_target(config)) with options.batch_size = train.batch_size.

@@ -53,6 +53,10 @@ struct TrainOutcome {
 // Throws Error (usage/input) for bad input — before the run directory exists when it can be
 // known then (determinism), else after recording the run as failed (a corrupt data file).
 // Any other failure during training is recorded (status failed) and returned.
+// The models and data sources come from models/ (reprotorch::models), a library above the
+// harness: a program calling train() links it and calls repro::models::register_builtins()
+// first (models/models.h), as the repro tool does; without them train() throws Error (usage)
+// saying so, before anything is recorded.
 TrainOutcome train(const proto::RunConfig& config, SessionOptions options = {});
 
 }  // namespace repro

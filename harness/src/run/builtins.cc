@@ -14,6 +14,11 @@ void set_builtins(const models::Builtins& builtins) {
   g_registered = true;
 }
 
+void clear_builtins() {
+  g_builtins = {};
+  g_registered = false;
+}
+
 const models::Builtins* find_builtins() { return g_registered ? &g_builtins : nullptr; }
 
 const models::Builtins& builtins(const std::string& what) {

@@ -93,6 +93,10 @@ namespace repro::internal {
 // concurrent lookups: call it before any run starts (models::register_builtins does).
 void set_builtins(const models::Builtins& builtins);
 
+// Forgets the registered built-ins (a test seam: the program then behaves as one that does not
+// link models/).
+void clear_builtins();
+
 // The registered built-ins, or null when none are linked.
 const models::Builtins* find_builtins();
 

@@ -1,5 +1,5 @@
 // What the built-in trainer builds from a config — data splits, optimizer, LR schedule, gradient
-// norm — shared by the trainer (trainer.cc) and the doctor (doctor_config.cc), so both see the
+// norm — shared by the trainer (trainer.cc) and the doctor (doctor/doctor_target.cc), so both see the
 // same model, data and optimizer. The steps are documented in repro/trainer.h.
 #pragma once
 

@@ -36,9 +36,8 @@ std::map<std::string, double> evaluate(models::TrainableModel& model, const at::
   return {{"loss", n > 0 ? loss_sum / n : 0.0}, {"accuracy", n > 0 ? static_cast<double>(correct) / n : 0.0}};
 }
 
-void run_loop(const proto::RunConfig& config, Session& session) {
+void run_loop(const proto::RunConfig& config, Session& session, const models::Builtins& built_in) {
   const auto& train_cfg = config.train();
-  const auto& built_in = internal::builtins("repro::train");
   const models::LoadedData data = built_in.load_data(config.data(), session.seed("data.synthetic"));
   const internal::Splits s = internal::split_and_normalize(data, config.data(), session.seed("data.split"));
   session.record_split(s.train_idx, s.val_idx, data.test.size());
@@ -124,11 +123,12 @@ void run_loop(const proto::RunConfig& config, Session& session) {
 }  // namespace
 
 TrainOutcome train(const proto::RunConfig& config, SessionOptions options) {
+  const models::Builtins& built_in = internal::builtins("repro::train");  // before a run directory exists
   Session session(config, std::move(options));
   TrainOutcome outcome;
   outcome.run_dir = session.run_dir();
   try {
-    run_loop(session.config(), session);
+    run_loop(session.config(), session, built_in);
     session.finish();
     outcome.status = proto::FINISHED;
   } catch (const Error& e) {
