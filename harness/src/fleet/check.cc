@@ -16,6 +16,7 @@
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/record.h"
+#include "util/env_names.h"
 #include "util/textproto.h"
 
 namespace repro {
@@ -121,11 +122,11 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
   }
   // Run them, at most `jobs` at once, each in a fresh process with its own log.
   auto env = internal::current_environment();
-  env.erase("REPRO_REEXECUTED");
+  env.erase(internal::kEnvReexecuted);
   std::vector<internal::ChildSpec> children;
   for (const auto& run : planned) {
     children.push_back({run.argv, env, "", run.log, run.log});
-    children.back().env["REPRO_RUN_DIR"] = run.dir;
+    children.back().env[internal::kEnvRunDir] = run.dir;
   }
   internal::run_children(children, options.jobs, [&](std::size_t index, int code) {
     const PlannedRun& run = planned[index];

@@ -12,6 +12,7 @@
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "run/run_identity.h"
+#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -37,9 +38,9 @@ std::map<std::string, std::string> rerun_environment(const proto::RunRecord& rec
     it = is_numerics_variable(it->first) ? env.erase(it) : std::next(it);
   }
   for (const auto& [k, v] : record.environment().numerics_env()) env[k] = v;
-  env.erase("REPRO_REEXECUTED");
-  env["REPRO_RUN_DIR"] = run_dir;
-  env["REPRO_RERUN_OF"] = record.run_id();
+  env.erase(internal::kEnvReexecuted);
+  env[internal::kEnvRunDir] = run_dir;
+  env[internal::kEnvRerunOf] = record.run_id();
   return env;
 }
 

@@ -14,6 +14,7 @@
 #include "repro/determinism.h"
 #include "repro/environment.h"
 #include "repro/error.h"
+#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -133,7 +134,7 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
   std::vector<PlannedRun> planned;
   std::vector<internal::ChildSpec> children;
   auto env = internal::current_environment();
-  env.erase("REPRO_REEXECUTED");
+  env.erase(internal::kEnvReexecuted);
   std::vector<proto::RunConfig> configs;  // every setting validated before anything is written
   for (const auto& assignments : grid) {
     std::vector<std::string> sets = options.sets;
@@ -162,7 +163,7 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
       for (const auto& s : sets) child.argv.insert(child.argv.end(), {"--set", s});
       child.argv.insert(child.argv.end(), {"--set", "seed=" + std::to_string(seeds[i])});
       child.env = env;
-      child.env["REPRO_RUN_DIR"] = options.report_dir + "/" + dir;
+      child.env[internal::kEnvRunDir] = options.report_dir + "/" + dir;
       child.stdout_path = child.stderr_path = options.report_dir + "/" + dir + ".log";
       children.push_back(std::move(child));
     }

@@ -11,6 +11,7 @@
 #include "repro/error.h"
 #include "repro/rerun.h"
 #include "repro/trace.h"
+#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -53,13 +54,13 @@ proto::Trace trace_with(const RunData& run, int64_t step, const TraceOptions& op
   r.runs_dir = scratch.path;
   r.allow_data_change = options.allow_data_change;
   r.allow_changed_code = options.allow_changed_code;
-  r.extra_env = {{"REPRO_TRACE_STEP", std::to_string(step)}, {"REPRO_TRACE_FILE", path}, {"REPRO_TRACE_STOP", "1"}};
+  r.extra_env = {{internal::kEnvTraceStep, std::to_string(step)}, {internal::kEnvTraceFile, path}, {internal::kEnvTraceStop, "1"}};
   std::string sets;
   for (const auto& k : knobs) {
     sets += (sets.empty() ? "" : ";") + k.setting + "=" + k.to;
     for (const auto& [name, value] : k.env) r.extra_env[name] = value;
   }
-  if (!sets.empty()) r.extra_env["REPRO_TRACE_SET"] = sets;
+  if (!sets.empty()) r.extra_env[internal::kEnvTraceSet] = sets;
   spdlog::info("tracing step {} of {}{}", step, run.header.run_id(), sets.empty() ? "" : " with " + sets);
   const RerunResult result = rerun(run, r);
   if (!result.refused.empty()) {

@@ -24,6 +24,7 @@
 #include "run/run_identity.h"
 #include "session/session_resume.h"
 #include "trace/trace_window.h"
+#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -161,13 +162,13 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   if (config.model().has_torchscript()) {
     *h.mutable_model()->mutable_file() = internal::fingerprint_file("torchscript", config.model().torchscript().path());
   }
-  if (const char* of = std::getenv("REPRO_RERUN_OF")) h.set_rerun_of(of);
+  if (const char* of = std::getenv(internal::kEnvRerunOf)) h.set_rerun_of(of);
   h.set_status(proto::RUNNING);
   s.config = std::move(config);
 
   std::string dir = s.options.run_dir;
   if (dir.empty()) {
-    if (const char* d = std::getenv("REPRO_RUN_DIR")) dir = d;
+    if (const char* d = std::getenv(internal::kEnvRunDir)) dir = d;
   }
   if (dir.empty()) {
     const std::string runs = s.options.runs_dir.empty() ? s.config.record().runs_dir() : s.options.runs_dir;
