@@ -80,7 +80,6 @@ int run_check(const Args& args) {
   if (positionals.size() != 1) throw Error::usage("repro check: expected one suite or config (run directories need --envelope)");
 
   CheckOptions opts;
-  opts.repro_binary = std::filesystem::read_symlink("/proc/self/exe").string();
   opts.runs = vm["runs"].as<int>();
   opts.jobs = vm["jobs"].as<int>();
   if (opts.runs < 1) throw Error::usage("repro check: --runs must be >= 1");

@@ -49,7 +49,6 @@ int run_sweep(const Args& args) {
   if (!parse_command(spec, options, {}, args, vm)) return kExitOk;
 
   SweepOptions opts;
-  opts.repro_binary = std::filesystem::read_symlink("/proc/self/exe").string();
   opts.seeds = vm["seeds"].as<int>();
   opts.jobs = vm["jobs"].as<int>();
   opts.report_dir = vm["report"].as<std::string>();

@@ -171,6 +171,27 @@ TEST(RerunScenarioTest, ChangedExecutableIsRefusedUnlessAllowed) {
   EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
 }
 
+// A program whose executable is gone cannot be re-executed, even when a changed executable is
+// allowed: bad input (exit 2) naming it, before anything runs — not an internal error.
+TEST(RerunScenarioTest, DeletedExecutableIsBadInputNamingIt) {
+  testing::TempDir dir;
+  const std::string exe = dir / "user_trainer";
+  fs::copy_file(REPRO_USER_TRAINER, exe);
+  fs::permissions(exe, fs::perms::owner_all);
+  const auto made = testing::run_process({exe, dir / "runs"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string recorded = read_run(last_line(made.out)).header.code().executable_path();
+  ASSERT_EQ(fs::path(recorded).filename(), "user_trainer");
+  fs::remove(exe);
+  const auto r = run_repro({"rerun", last_line(made.out), "--allow-changed-code"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  ASSERT_EQ(r.err_lines().size(), 2u) << r.err;  // the warning that the code changed, then the error
+  EXPECT_EQ(r.err_lines()[1],
+            "repro: " + last_line(made.out) + "/record.pb: the recorded executable: " + recorded + " does not exist");
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(list_runs(dir / "runs").size(), 1u);
+}
+
 // g) an interrupted original → compared over the common steps, and the report says so.
 TEST(RerunScenarioTest, InterruptedRunIsComparedOverCommonSteps) {
   testing::TempDir runs, io;

@@ -12,7 +12,9 @@
 namespace repro {
 
 struct CheckOptions {
-  std::string repro_binary;    // the `repro` executable that runs each config (fresh processes)
+  // The `repro` executable that runs each config (fresh processes). Default: this executable
+  // (right when the caller is `repro` itself; a program of your own names the binary).
+  std::string repro_binary;
   int runs = 2;                // runs per entry (an entry's own `runs` wins)
   int jobs = 1;                // runs at once
   std::string baseline_dir;    // golden records: <baseline_dir>/<entry name>/ (a run directory)
@@ -44,7 +46,10 @@ struct CheckResult {
 // naming file:line:column on a parse error.
 proto::CheckSuite load_suite(const std::string& path);
 
-// Runs the suite. Entry configs are resolved relative to `suite_dir`.
+// Runs the suite. Entry configs are resolved relative to `suite_dir`. Throws Error (input)
+// naming CheckOptions::repro_binary, before anything runs, when it is given and does not exist
+// or cannot be executed. An entry that cannot run (bad config, failed run) is not an
+// exception: it is listed in `errors`.
 CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_dir, const CheckOptions& options);
 
 }  // namespace repro

@@ -18,7 +18,9 @@
 namespace repro {
 
 struct RerunOptions {
-  std::string repro_binary;  // runs built-in configs; default: this executable (/proc/self/exe)
+  // Runs built-in configs. Default: this executable (right when the caller is `repro` itself;
+  // a program of your own names the `repro` binary here).
+  std::string repro_binary;
   std::string runs_dir;      // where the new run goes; default: the original's parent directory
   bool allow_data_change = false;
   bool allow_model_change = false;  // the model file (model.torchscript.path)
@@ -42,8 +44,11 @@ struct RerunResult {
 
 // Re-executes `original` (see above) and waits for it. Refuses, running nothing, when
 // changed_inputs() is not empty, unless the options allow the change. The child's stdout is sent
-// to this process's stderr, so stdout stays free for the report. Throws Error (internal) when
-// the child exits without recording a run.
+// to this process's stderr, so stdout stays free for the report. Before anything is written or
+// started, throws Error (input) naming it when the executable to run (options.repro_binary for
+// a built-in run; for a user's program its recorded executable) does not exist or cannot be
+// executed, or the recorded working directory is gone. Throws Error (internal) when the child
+// exits without recording a run.
 RerunResult rerun(const RunData& original, const RerunOptions& options);
 
 }  // namespace repro

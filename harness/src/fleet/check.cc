@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "fleet/check_report.h"
+#include "util/child.h"
 #include "util/process.h"
 #include "repro/compare.h"
 #include "repro/config.h"
@@ -16,7 +17,6 @@
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/record.h"
-#include "util/env_names.h"
 #include "util/textproto.h"
 
 namespace repro {
@@ -77,6 +77,7 @@ proto::CheckSuite load_suite(const std::string& path) {
 
 CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_dir, const CheckOptions& options) {
   CheckResult result;
+  const std::string repro_binary = internal::repro_binary_or_self(options.repro_binary, "CheckOptions::repro_binary");
   const std::string report_dir = options.report_dir;
   fs::create_directories(report_dir);
   // Plan every run; an entry whose config is bad is an error of that entry, not of the check.
@@ -111,22 +112,14 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
     fs::create_directories(runs_dir);
     const int runs = e.has_runs() ? e.runs() : options.runs;
     for (int i = 1; i <= std::max(runs, 1); ++i) {
-      PlannedRun run{name, i, runs_dir + "/run-" + std::to_string(i), {}, runs_dir + "/run-" + std::to_string(i) + ".log"};
-      run.argv = {options.repro_binary, "run", "--config", config};
-      for (const auto& s : sets) {
-        run.argv.push_back("--set");
-        run.argv.push_back(s);
-      }
-      planned.push_back(run);
+      const std::string dir = runs_dir + "/run-" + std::to_string(i);
+      planned.push_back({name, i, dir, internal::repro_run_argv(repro_binary, config, sets), dir + ".log"});
     }
   }
   // Run them, at most `jobs` at once, each in a fresh process with its own log.
-  auto env = internal::current_environment();
-  env.erase(internal::kEnvReexecuted);
   std::vector<internal::ChildSpec> children;
   for (const auto& run : planned) {
-    children.push_back({run.argv, env, "", run.log, run.log});
-    children.back().env[internal::kEnvRunDir] = run.dir;
+    children.push_back({run.argv, internal::child_environment({run.dir, "", {}, {}}), "", run.log, run.log});
   }
   internal::run_children(children, options.jobs, [&](std::size_t index, int code) {
     const PlannedRun& run = planned[index];

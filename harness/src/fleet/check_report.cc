@@ -8,10 +8,12 @@
 #include <map>
 #include <sstream>
 
+#include "util/child.h"
 #include "util/process.h"
 #include "repro/compare.h"
 #include "repro/envelope.h"
 #include "repro/environment.h"
+#include "repro/error.h"
 
 namespace repro::internal {
 namespace {
@@ -54,9 +56,12 @@ std::string differences_text(const proto::ComparisonReport& r) {
 
 // tools/plot_divergence beside the source tree the binary was built in, or installed beside it.
 std::string find_plot_tool() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
+  fs::path exe;
+  try {
+    exe = internal::self_executable();
+  } catch (const Error&) {
+    return "";
+  }
   for (const fs::path& candidate : {exe.parent_path() / "../tools/plot_divergence",
                                     exe.parent_path() / "../../tools/plot_divergence",
                                     exe.parent_path() / "../share/reprotorch/tools/plot_divergence"}) {

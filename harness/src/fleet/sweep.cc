@@ -9,12 +9,12 @@
 #include <set>
 
 #include "util/fileutil.h"
+#include "util/child.h"
 #include "util/process.h"
 #include "repro/config.h"
 #include "repro/determinism.h"
 #include "repro/environment.h"
 #include "repro/error.h"
-#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -107,7 +107,7 @@ std::vector<std::uint64_t> sweep_seeds(std::uint64_t master, int n) {
 proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions& options) {
   if (options.seeds < 2) throw Error::usage("repro sweep: --seeds must be >= 2 (got " + std::to_string(options.seeds) + ")");
   if (options.jobs < 1) throw Error::usage("repro sweep: -j must be >= 1 (got " + std::to_string(options.jobs) + ")");
-  if (options.repro_binary.empty()) throw Error::usage("repro sweep: no repro binary to run");
+  const std::string repro_binary = internal::repro_binary_or_self(options.repro_binary, "SweepOptions::repro_binary");
 
   // Plan: the base config, each --vary value on its own, then each setting as a whole.
   const proto::RunConfig base = load_config(config_path, options.sets);
@@ -133,8 +133,6 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
 
   std::vector<PlannedRun> planned;
   std::vector<internal::ChildSpec> children;
-  auto env = internal::current_environment();
-  env.erase(internal::kEnvReexecuted);
   std::vector<proto::RunConfig> configs;  // every setting validated before anything is written
   for (const auto& assignments : grid) {
     std::vector<std::string> sets = options.sets;
@@ -159,11 +157,10 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
       run->set_dir(dir);
       planned.push_back({static_cast<int>(g), static_cast<int>(i), dir});
       internal::ChildSpec child;
-      child.argv = {options.repro_binary, "run", "--config", config_path};
-      for (const auto& s : sets) child.argv.insert(child.argv.end(), {"--set", s});
-      child.argv.insert(child.argv.end(), {"--set", "seed=" + std::to_string(seeds[i])});
-      child.env = env;
-      child.env[internal::kEnvRunDir] = options.report_dir + "/" + dir;
+      std::vector<std::string> run_sets = sets;
+      run_sets.push_back("seed=" + std::to_string(seeds[i]));
+      child.argv = internal::repro_run_argv(repro_binary, config_path, run_sets);
+      child.env = internal::child_environment({options.report_dir + "/" + dir, "", {}, {}});
       child.stdout_path = child.stderr_path = options.report_dir + "/" + dir + ".log";
       children.push_back(std::move(child));
     }

@@ -4,9 +4,9 @@
 
 namespace repro::internal {
 
-// The directory a child records its run into (it must not exist). Set by rerun, check and
-// sweep (fleet/) in every `repro run` or user program they start; read by Session::start_new
-// when SessionOptions::run_dir is empty.
+// The directory a child records its run into (it must not exist). Set by child_environment
+// (util/child.h) for every `repro run` or user program that rerun, check and sweep start; read
+// by Session::start_new when SessionOptions::run_dir is empty.
 inline constexpr char kEnvRunDir[] = "REPRO_RUN_DIR";
 
 // The run id of the run being repeated. Set by rerun (fleet/rerun.cc) in its child; read by
@@ -16,8 +16,7 @@ inline constexpr char kEnvRerunOf[] = "REPRO_RERUN_OF";
 // "1" in a process that re-executed itself to put CPU-kernel pins in place. Set by
 // reexecute_with_pins (run/determinism.cc) before it execs; read there (a second re-execution
 // is an error, not a loop) and by apply_determinism (DeterminismApplied.reexecuted). Dropped
-// from the environment of every child that rerun, check and sweep start: a child applies its
-// own pins.
+// by child_environment (util/child.h): a child applies its own pins.
 inline constexpr char kEnvReexecuted[] = "REPRO_REEXECUTED";
 
 // Op tracing (repro/trace.h): the step to trace, the trace file, "1" to stop after the window,
