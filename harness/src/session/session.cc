@@ -284,11 +284,13 @@ void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras
     if (s.header_dirty) s.write_header();
   }
   if (traced && s.trace->request().stop) {
-    spdlog::info("run {} stops after the trace window at step {}", s.header.run_id(), step);
-    s.end(proto::INTERRUPTED, "stopped after the trace window at step " + std::to_string(step));
+    const std::string reason = "stopped after the trace window at step " + std::to_string(step);
+    spdlog::info("run {} {}", s.header.run_id(), reason);
+    s.end(proto::INTERRUPTED, reason);
+    // Left uncaught, the exception ends the process without unwinding: flush what it printed.
     spdlog::default_logger()->flush();
     std::fflush(nullptr);
-    _exit(0);
+    throw TraceWindowClosed(reason, step);
   }
   guard_nonfinite(step, loss, extras.grad_norm);
   if (s.trace && s.trace->request().step == step + 1) s.open_trace(nullptr, nullptr);
