@@ -47,23 +47,8 @@ int run_rerun(const Args& args) {
   opts.allow_changed_code = vm.count("allow-changed-code") > 0;
   const Tolerance tolerance = tolerance_from_flags(vm, tolerance_of(original.header.config()));
 
-  const RerunResult result = rerun(original, opts);
-  proto::ComparisonReport report;
-  if (!result.refused.empty()) {
-    report.set_schema_version(kComparisonReportSchemaVersion);
-    report.set_run_a(original.dir);
-    report.set_run_id_a(original.header.run_id());
-    report.set_verdict(proto::INCOMPARABLE);
-    const std::string& category = result.refused.front().category();
-    report.set_summary("refused: " + result.refused.front().explanation() + " (--allow-" +
-                       (category == "data"    ? "data-change"
-                        : category == "model" ? "model-change"
-                                              : "changed-code") +
-                       " runs anyway)");
-    for (const auto& d : result.refused) *report.add_differences() = d;
-  } else {
-    report = compare_runs(original, read_run(result.run_dir), tolerance);
-  }
+  proto::ComparisonReport report = rerun_and_compare(original, opts, tolerance);
+  report.set_summary(with_flag_names(report.summary()));
   const bool color = !vm.count("no-color") && isatty(STDOUT_FILENO);
   std::cout << (json ? to_json(report) : format_report(report, color));
   return exit_code_of(report);

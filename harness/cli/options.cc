@@ -1,6 +1,8 @@
 #include "options.h"
 
+#include <cctype>
 #include <iostream>
+#include <map>
 
 #include "repro/config.h"
 #include "repro/error.h"
@@ -27,6 +29,41 @@ bool parse_command(const CommandSpec& spec, po::options_description& options,
   }
   if (vm.count("log-level")) set_log_level(vm["log-level"].as<std::string>());
   return true;
+}
+
+std::string with_flag_names(const std::string& message) {
+  static const std::map<std::string, std::string> kFlags = {
+      {"CheckOptions::baseline_dir", "--baseline"},
+      {"CheckOptions::jobs", "-j"},
+      {"CheckOptions::runs", "--runs"},
+      {"CheckOptions::update_baseline", "--update-baseline"},
+      {"RerunOptions::allow_changed_code", "--allow-changed-code"},
+      {"RerunOptions::allow_data_change", "--allow-data-change"},
+      {"RerunOptions::allow_model_change", "--allow-model-change"},
+      {"RerunOptions::runs_dir", "--runs-dir"},
+      {"SweepOptions::jobs", "-j"},
+      {"SweepOptions::report_dir", "--report"},
+      {"SweepOptions::seeds", "--seeds"},
+      {"SweepOptions::sets", "--set"},
+      {"SweepOptions::vary", "--vary"},
+      {"TraceOptions::allow_changed_code", "--allow-changed-code"},
+      {"TraceOptions::allow_data_change", "--allow-data-change"},
+      {"TraceOptions::allow_model_change", "--allow-model-change"},
+      {"TraceOptions::knobs", "--knobs"},
+      {"TraceOptions::step", "--step"},
+  };
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::string out;
+  std::size_t from = 0;
+  for (std::size_t colons; (colons = message.find("::", from)) != std::string::npos;) {
+    std::size_t begin = colons, end = colons + 2;
+    while (begin > from && word(message[begin - 1])) --begin;
+    while (end < message.size() && word(message[end])) ++end;
+    const auto it = kFlags.find(message.substr(begin, end - begin));
+    out += message.substr(from, begin - from) + (it != kFlags.end() ? it->second : message.substr(begin, end - begin));
+    from = end;
+  }
+  return out + message.substr(from);
 }
 
 void add_config_options(po::options_description& options) {

@@ -26,6 +26,12 @@ bool parse_command(const CommandSpec& spec, po::options_description& options,
                    const po::positional_options_description& positional, const Args& args,
                    po::variables_map& vm, bool json = true);
 
+// Library messages name options as the library has them ("SweepOptions::vary",
+// "RerunOptions::allow_data_change"); the command line prints them as its flags ("--vary",
+// "--allow-data-change"). This is the one table from one to the other: every Xxx::name in
+// `message` that a flag sets becomes the flag; anything else stays as it is.
+std::string with_flag_names(const std::string& message);
+
 // --config FILE (required) and --set PATH=VALUE (repeatable): the config a command works on.
 void add_config_options(po::options_description& options);
 // The config those options name: the file with the overrides applied in order, resolved and

@@ -74,5 +74,38 @@ TEST(RerunTest, MissingRecordedExecutableIsInputErrorNotAChildExit) {
                                          " does not exist; cannot re-execute");
 }
 
+TEST(RerunTest, RefusalReportNamesTheOptionThatAllowsIt) {
+  testing::TempDir dir;
+  RunData run = recorded(dir, "repro run");
+  auto* file = run.header.mutable_data()->add_files();
+  file->set_role("train");
+  file->set_path(dir / "points.csv");
+  file->set_xxh3("0123456789abcdef");
+  RerunOptions options;
+  options.runs_dir = dir / "new-runs";
+  const RerunResult result = rerun(run, options);
+  ASSERT_EQ(result.refused.size(), 1u);
+  EXPECT_EQ(allowing_option(result.refused[0]), "allow_data_change");
+
+  const proto::ComparisonReport report = refusal_report(run, result.refused);
+  EXPECT_EQ(report.verdict(), proto::INCOMPARABLE);
+  EXPECT_EQ(report.run_a(), run.dir);
+  EXPECT_EQ(report.run_id_a(), "original");
+  EXPECT_TRUE(report.run_b().empty());
+  EXPECT_EQ(report.summary(), "refused: points.csv is gone or unreadable: " + (dir / "points.csv") +
+                                  " (RerunOptions::allow_data_change runs anyway)");
+  ASSERT_EQ(report.differences_size(), 1);
+  EXPECT_EQ(report.differences(0).field(), "data.files[train]");
+  EXPECT_EQ(report.differences(0).b(), "(missing)");
+  EXPECT_EQ(rerun_and_compare(run, options, {}).SerializeAsString(), report.SerializeAsString());
+  EXPECT_FALSE(fs::exists(dir / "new-runs"));
+
+  proto::Difference model, code;
+  model.set_category("model");
+  code.set_category("code");
+  EXPECT_EQ(allowing_option(model), "allow_model_change");
+  EXPECT_EQ(allowing_option(code), "allow_changed_code");
+}
+
 }  // namespace
 }  // namespace repro

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "proto/report.pb.h"
+#include "repro/compare.h"
 #include "repro/record.h"
 
 namespace repro {
@@ -36,6 +37,11 @@ struct RerunOptions {
 // explanation ("train-images-idx3-ubyte.gz content changed"). Empty when all is as recorded.
 std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record);
 
+// The option that lets a rerun go ahead despite `changed` (one of changed_inputs()), by its
+// field name: "allow_data_change", "allow_model_change" (category "model") or
+// "allow_changed_code" (category "code").
+std::string allowing_option(const proto::Difference& changed);
+
 struct RerunResult {
   std::vector<proto::Difference> refused;  // non-empty: nothing was run (changed data or code)
   std::string run_dir;                     // the new run, when one was made
@@ -50,5 +56,15 @@ struct RerunResult {
 // executed, or the recorded working directory is gone. Throws Error (internal) when the child
 // exits without recording a run.
 RerunResult rerun(const RunData& original, const RerunOptions& options);
+
+// The report of a refused rerun (`refused`: RerunResult::refused, not empty): verdict
+// incomparable, run A the original, no run B, the refused differences, and the summary
+// "refused: <the first one's explanation> (RerunOptions::<allowing_option> runs anyway)".
+proto::ComparisonReport refusal_report(const RunData& original, const std::vector<proto::Difference>& refused);
+
+// `repro rerun`: rerun(), then compare_runs(original, the new run, tolerance); when the rerun
+// is refused, refusal_report(). Throws what rerun() and read_run() throw.
+proto::ComparisonReport rerun_and_compare(const RunData& original, const RerunOptions& options,
+                                          const Tolerance& tolerance);
 
 }  // namespace repro

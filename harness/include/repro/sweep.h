@@ -78,8 +78,9 @@ struct VariedValues {
   std::vector<std::string> values;
 };
 
-// Parses one --vary specification. Throws Error (usage) naming the specification when it has
-// no '=', no field, no value, an empty or repeated value, or varies `seed` (use --seeds).
+// Parses one `vary` specification. Throws Error (usage) naming SweepOptions::vary and the
+// specification when it has no '=', no field, no value, an empty or repeated value, or varies
+// `seed` (use SweepOptions::seeds).
 VariedValues parse_vary(const std::string& spec);
 
 // The grid: one list of "field=value" assignments per setting, last field fastest (see Grid).

@@ -115,7 +115,9 @@ struct TraceOptions {
   int64_t step = -1;          // -1: the first divergent step of the two records (repro/compare.h)
   bool knobs = false;         // also run the settings matrix (below)
   std::string repro_binary;   // default: this executable
+  // Re-execute although inputs changed since the run (repro/rerun.h, RerunOptions); default off.
   bool allow_data_change = false;
+  bool allow_model_change = false;
   bool allow_changed_code = false;
 };
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "repro/compare.h"
 #include "repro/config.h"
 #include "repro/digest.h"
 #include "repro/environment.h"
@@ -70,6 +71,12 @@ std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record) {
   return changed;
 }
 
+std::string allowing_option(const proto::Difference& changed) {
+  return changed.category() == "data"    ? "allow_data_change"
+         : changed.category() == "model" ? "allow_model_change"
+                                         : "allow_changed_code";
+}
+
 RerunResult rerun(const RunData& original, const RerunOptions& options) {
   const auto& h = original.header;
   RerunResult result;
@@ -129,6 +136,26 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   }
   result.run_dir = run_dir;
   return result;
+}
+
+proto::ComparisonReport refusal_report(const RunData& original, const std::vector<proto::Difference>& refused) {
+  if (refused.empty()) throw Error::internal("refusal_report: nothing was refused");
+  proto::ComparisonReport report;
+  report.set_schema_version(kComparisonReportSchemaVersion);
+  report.set_run_a(original.dir);
+  report.set_run_id_a(original.header.run_id());
+  report.set_verdict(proto::INCOMPARABLE);
+  report.set_summary("refused: " + refused.front().explanation() + " (RerunOptions::" +
+                     allowing_option(refused.front()) + " runs anyway)");
+  for (const auto& d : refused) *report.add_differences() = d;
+  return report;
+}
+
+proto::ComparisonReport rerun_and_compare(const RunData& original, const RerunOptions& options,
+                                          const Tolerance& tolerance) {
+  const RerunResult result = rerun(original, options);
+  if (!result.refused.empty()) return refusal_report(original, result.refused);
+  return compare_runs(original, read_run(result.run_dir), tolerance);
 }
 
 }  // namespace repro

@@ -38,14 +38,15 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
   return out;
 }
 
-// A --vary value checked on its own, so that its error names --vary rather than --set.
+// A varied value checked on its own, so that its error names SweepOptions::vary rather than
+// the --set that apply_override names.
 void check_assignment(const proto::RunConfig& base, const std::string& assignment) {
   proto::RunConfig copy = base;
   try {
     apply_override(&copy, assignment);
   } catch (const Error& e) {
     std::string message = e.what();
-    if (message.rfind("--set ", 0) == 0) message = "--vary " + message.substr(6);
+    if (message.rfind("--set ", 0) == 0) message = "SweepOptions::vary " + message.substr(6);
     throw Error::usage(message);
   }
 }
@@ -61,17 +62,21 @@ struct PlannedRun {
 VariedValues parse_vary(const std::string& spec) {
   const auto eq = spec.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw Error::usage("--vary " + spec + ": expected field=value1,value2,...");
+    throw Error::usage("SweepOptions::vary " + spec + ": expected field=value1,value2,...");
   }
   VariedValues varied;
   varied.field = spec.substr(0, eq);
-  if (varied.field == "seed") throw Error::usage("--vary " + spec + ": seeds are varied with --seeds N");
+  if (varied.field == "seed") {
+    throw Error::usage("SweepOptions::vary " + spec + ": seeds are varied with SweepOptions::seeds");
+  }
   const std::string values = spec.substr(eq + 1);
   varied.values = split(values, values.find(';') != std::string::npos ? ';' : ',');
   std::set<std::string> seen;
   for (const auto& v : varied.values) {
-    if (v.empty()) throw Error::usage("--vary " + spec + ": " + varied.field + " has an empty value");
-    if (!seen.insert(v).second) throw Error::usage("--vary " + spec + ": " + varied.field + " repeats value '" + v + "'");
+    if (v.empty()) throw Error::usage("SweepOptions::vary " + spec + ": " + varied.field + " has an empty value");
+    if (!seen.insert(v).second) {
+      throw Error::usage("SweepOptions::vary " + spec + ": " + varied.field + " repeats value '" + v + "'");
+    }
   }
   return varied;
 }
@@ -79,7 +84,9 @@ VariedValues parse_vary(const std::string& spec) {
 std::vector<std::vector<std::string>> expand_grid(const std::vector<VariedValues>& fields) {
   std::set<std::string> names;
   for (const auto& f : fields) {
-    if (!names.insert(f.field).second) throw Error::usage("--vary " + f.field + ": the field is varied twice");
+    if (!names.insert(f.field).second) {
+      throw Error::usage("SweepOptions::vary " + f.field + ": the field is varied twice");
+    }
   }
   std::vector<std::vector<std::string>> grid = {{}};
   for (const auto& f : fields) {
@@ -105,11 +112,13 @@ std::vector<std::uint64_t> sweep_seeds(std::uint64_t master, int n) {
 }
 
 proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions& options) {
-  if (options.seeds < 2) throw Error::usage("repro sweep: --seeds must be >= 2 (got " + std::to_string(options.seeds) + ")");
-  if (options.jobs < 1) throw Error::usage("repro sweep: -j must be >= 1 (got " + std::to_string(options.jobs) + ")");
+  if (options.seeds < 2) {
+    throw Error::usage("SweepOptions::seeds: must be >= 2 (got " + std::to_string(options.seeds) + ")");
+  }
+  if (options.jobs < 1) throw Error::usage("SweepOptions::jobs: must be >= 1 (got " + std::to_string(options.jobs) + ")");
   const std::string repro_binary = internal::repro_binary_or_self(options.repro_binary, "SweepOptions::repro_binary");
 
-  // Plan: the base config, each --vary value on its own, then each setting as a whole.
+  // Plan: the base config, each varied value on its own, then each setting as a whole.
   const proto::RunConfig base = load_config(config_path, options.sets);
   std::vector<VariedValues> fields;
   for (const auto& spec : options.vary) {

@@ -53,6 +53,7 @@ proto::Trace trace_with(const RunData& run, int64_t step, const TraceOptions& op
   r.repro_binary = options.repro_binary;
   r.runs_dir = scratch.path;
   r.allow_data_change = options.allow_data_change;
+  r.allow_model_change = options.allow_model_change;
   r.allow_changed_code = options.allow_changed_code;
   r.extra_env = {{internal::kEnvTraceStep, std::to_string(step)}, {internal::kEnvTraceFile, path}, {internal::kEnvTraceStop, "1"}};
   std::string sets;
@@ -64,10 +65,13 @@ proto::Trace trace_with(const RunData& run, int64_t step, const TraceOptions& op
   spdlog::info("tracing step {} of {}{}", step, run.header.run_id(), sets.empty() ? "" : " with " + sets);
   const RerunResult result = rerun(run, r);
   if (!result.refused.empty()) {
-    std::string why;
-    for (const auto& d : result.refused) why += (why.empty() ? "" : "; ") + d.explanation();
-    throw Error::input("cannot re-execute " + run.dir + ": " + why +
-                       " (--allow-data-change / --allow-changed-code run anyway)");
+    std::string why, allow;
+    for (const auto& d : result.refused) {
+      why += (why.empty() ? "" : "; ") + d.explanation();
+      const std::string option = "TraceOptions::" + allowing_option(d);
+      if (allow.find(option) == std::string::npos) allow += (allow.empty() ? "" : ", ") + option;
+    }
+    throw Error::input("cannot re-execute " + run.dir + ": " + why + " (" + allow + " runs anyway)");
   }
   if (!fs::exists(path)) {
     throw Error::internal("the re-execution of " + run.dir + " exited with status " +
@@ -82,7 +86,7 @@ void check_step(const RunData& run, int64_t step) {
   for (const auto& s : run.steps) {
     if (s.step() == step) return;
   }
-  throw Error::usage("--step " + std::to_string(step) + ": " + run.dir + " recorded no such step (" +
+  throw Error::usage("TraceOptions::step " + std::to_string(step) + ": " + run.dir + " recorded no such step (" +
                      std::to_string(run.steps.size()) + " steps)");
 }
 
@@ -95,7 +99,8 @@ int64_t divergent_step(const RunData& a, const RunData& b) {
   }
   if (!k) {
     throw Error::usage("the records of " + a.dir + " and " + b.dir +
-                       " do not diverge (losses and parameter digests equal); give --step K to trace a step anyway");
+                       " do not diverge (losses and parameter digests equal); give TraceOptions::step K to trace a step "
+                       "anyway");
   }
   return *k;
 }
@@ -185,7 +190,7 @@ proto::TraceReport trace_runs(const RunData& a, const RunData* b, const TraceOpt
   const bool chosen = options.step >= 0;
   int64_t step = options.step;
   if (!chosen) {
-    if (b == nullptr) throw Error::usage("--step: required when tracing a single run");
+    if (b == nullptr) throw Error::usage("TraceOptions::step: required when tracing a single run");
     step = divergent_step(a, *b);
   }
   check_step(a, step);
