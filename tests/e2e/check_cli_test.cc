@@ -1,6 +1,8 @@
 // `repro check`, the nightly mode: fresh-process runs, baselines, JUnit XML, report directory.
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include "proto/check.pb.h"
 #include "testutil.h"
 
 namespace repro {
@@ -70,6 +72,40 @@ TEST(CheckCliTest, BaselineUnderAnotherThreadCountListsTheDifferenceWhateverTheV
   const std::string xml = testing::read_file(dir / "out.xml");
   EXPECT_NE(xml.find("intra_op"), std::string::npos) << xml;
   EXPECT_NE(r.out.find("intra_op"), std::string::npos) << r.out;
+}
+
+// --json prints one CheckReport: the runs, the comparisons with their entry and name, the entry
+// errors and the verdict; the same message is <report>/check.json.
+TEST(CheckCliTest, JsonIsOneReportWithRunsComparisonsAndEntryErrors) {
+  testing::TempDir dir;
+  testing::write_file(dir / "suite.textproto", "entry { name: \"mlp\" config: \"" +
+                                                   config_path("mlp_synthetic.textproto") +
+                                                   "\" set: \"train.steps=10\" runs: 2 }\n"
+                                                   "entry { name: \"broken\" config: \"missing.textproto\" }\n");
+  const auto r = run_repro({"check", dir / "suite.textproto", "--report", dir / "report", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  proto::CheckReport report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &report).ok()) << r.out;
+  EXPECT_EQ(report.schema_version(), 1u);
+  EXPECT_FALSE(report.passed());
+  EXPECT_EQ(report.report_dir(), dir / "report");
+  ASSERT_EQ(report.runs_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(report.runs(i).entry(), "mlp");
+    EXPECT_EQ(report.runs(i).index(), i + 1);
+    EXPECT_EQ(report.runs(i).exit_code(), 0);
+    EXPECT_EQ(report.runs(i).dir(), dir / ("report/runs/mlp/run-" + std::to_string(i + 1)));
+    EXPECT_TRUE(fs::exists(report.runs(i).dir() + "/record.pb"));
+  }
+  ASSERT_EQ(report.comparisons_size(), 1);
+  EXPECT_EQ(report.comparisons(0).entry(), "mlp");
+  EXPECT_EQ(report.comparisons(0).name(), "run 2 vs run 1");
+  EXPECT_EQ(report.comparisons(0).report().verdict(), proto::IDENTICAL);
+  EXPECT_EQ(report.comparisons(0).report().steps_compared(), 10);
+  ASSERT_EQ(report.errors_size(), 1);
+  EXPECT_EQ(report.errors(0).rfind("broken: ", 0), 0u) << report.errors(0);
+  EXPECT_NE(report.errors(0).find("missing.textproto"), std::string::npos) << report.errors(0);
+  EXPECT_EQ(testing::read_file(dir / "report/check.json"), r.out);
 }
 
 TEST(CheckCliTest, BadInputExitsTwo) {

@@ -209,6 +209,7 @@ TEST(RerunScenarioTest, RefusalNamesTheFlagThatAllowsIt) {
   EXPECT_EQ(trace.exit_code, 2);
   ASSERT_FALSE(trace.err_lines().empty());
   const std::string error = trace.err_lines().back();
+  ASSERT_GE(error.size(), 35u) << error;
   EXPECT_EQ(error.rfind("repro: cannot re-execute " + last_line(made.out) + ": executable changed", 0), 0u) << error;
   EXPECT_EQ(error.substr(error.size() - 35), " (--allow-changed-code runs anyway)") << error;
 }

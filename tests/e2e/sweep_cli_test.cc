@@ -4,6 +4,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "proto/check.pb.h"
 #include "proto/sweep.pb.h"
 #include "repro/determinism.h"
 #include "testutil.h"
@@ -88,9 +89,14 @@ TEST_F(SweepCliTest, NewSeedStaysInsideTenfoldLearningRateFallsOutsideAtANamedSt
   EXPECT_EQ(text.exit_code, 1) << text.out << text.err;
   const auto json = run_repro({"check", "--envelope", *dir_ / "envelope.json", run_dir, "--json"});
   EXPECT_EQ(json.exit_code, 1);
-  proto::EnvelopeCheck check;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out.substr(1, json.out.rfind(']') - 1), &check).ok())
-      << json.out;
+  // One CheckReport with the run's envelope check, named by its directory.
+  proto::CheckReport report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &report).ok()) << json.out;
+  EXPECT_FALSE(report.passed());
+  ASSERT_EQ(report.envelope_checks_size(), 1);
+  EXPECT_EQ(report.envelope_checks(0).name(), run_dir);
+  EXPECT_TRUE(report.envelope_checks(0).entry().empty());
+  const proto::EnvelopeCheck& check = report.envelope_checks(0).check();
   EXPECT_FALSE(check.inside());
   ASSERT_TRUE(check.has_first_step_outside());
   EXPECT_TRUE(check.loss() < check.low() || check.loss() > check.high());

@@ -110,7 +110,8 @@ std::string format_trace(const proto::Trace& trace);
 
 // `repro trace`: re-executes runs with tracing on for one step (see repro/rerun.h for how a
 // run is re-executed; the re-executions stop after the window, REPRO_TRACE_STOP above, whatever
-// their exit status, and their run directories are removed). Trace files go to `<run dir>/traces/step-<K>[-<label>].trace` of the run traced.
+// their exit status, and their run directories are removed). Trace files go to
+// `<run dir>/traces/step-<K>[-<label>].trace` of the run traced.
 struct TraceOptions {
   int64_t step = -1;          // -1: the first divergent step of the two records (repro/compare.h)
   bool knobs = false;         // also run the settings matrix (below)

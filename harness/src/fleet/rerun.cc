@@ -145,8 +145,8 @@ proto::ComparisonReport refusal_report(const RunData& original, const std::vecto
   report.set_run_a(original.dir);
   report.set_run_id_a(original.header.run_id());
   report.set_verdict(proto::INCOMPARABLE);
-  report.set_summary("refused: " + refused.front().explanation() + " (RerunOptions::" +
-                     allowing_option(refused.front()) + " runs anyway)");
+  report.set_summary("refused: " + refused.front().explanation() +
+                     " (RerunOptions::" + allowing_option(refused.front()) + " runs anyway)");
   for (const auto& d : refused) *report.add_differences() = d;
   return report;
 }

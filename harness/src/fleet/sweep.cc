@@ -115,7 +115,9 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
   if (options.seeds < 2) {
     throw Error::usage("SweepOptions::seeds: must be >= 2 (got " + std::to_string(options.seeds) + ")");
   }
-  if (options.jobs < 1) throw Error::usage("SweepOptions::jobs: must be >= 1 (got " + std::to_string(options.jobs) + ")");
+  if (options.jobs < 1) {
+    throw Error::usage("SweepOptions::jobs: must be >= 1 (got " + std::to_string(options.jobs) + ")");
+  }
   const std::string repro_binary = internal::repro_binary_or_self(options.repro_binary, "SweepOptions::repro_binary");
 
   // Plan: the base config, each varied value on its own, then each setting as a whole.

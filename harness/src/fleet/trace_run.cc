@@ -55,7 +55,8 @@ proto::Trace trace_with(const RunData& run, int64_t step, const TraceOptions& op
   r.allow_data_change = options.allow_data_change;
   r.allow_model_change = options.allow_model_change;
   r.allow_changed_code = options.allow_changed_code;
-  r.extra_env = {{internal::kEnvTraceStep, std::to_string(step)}, {internal::kEnvTraceFile, path}, {internal::kEnvTraceStop, "1"}};
+  r.extra_env = {
+      {internal::kEnvTraceStep, std::to_string(step)}, {internal::kEnvTraceFile, path}, {internal::kEnvTraceStop, "1"}};
   std::string sets;
   for (const auto& k : knobs) {
     sets += (sets.empty() ? "" : ";") + k.setting + "=" + k.to;
@@ -99,8 +100,8 @@ int64_t divergent_step(const RunData& a, const RunData& b) {
   }
   if (!k) {
     throw Error::usage("the records of " + a.dir + " and " + b.dir +
-                       " do not diverge (losses and parameter digests equal); give TraceOptions::step K to trace a step "
-                       "anyway");
+                       " do not diverge (losses and parameter digests equal); give TraceOptions::step K to "
+                       "trace a step anyway");
   }
   return *k;
 }

@@ -80,7 +80,8 @@ std::optional<TraceRequest> trace_request_from_env() {
   errno = 0;
   const long long k = std::strtoll(step, &end, 10);
   if (*step == '\0' || *end != '\0' || errno != 0 || k < 0) {
-    throw Error::usage(std::string(internal::kEnvTraceStep) + ": '" + step + "' is not a step (a non-negative integer)");
+    throw Error::usage(std::string(internal::kEnvTraceStep) + ": '" + step +
+                       "' is not a step (a non-negative integer)");
   }
   r.step = k;
   const char* file = std::getenv(internal::kEnvTraceFile);
