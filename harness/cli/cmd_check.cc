@@ -1,7 +1,5 @@
 // repro check: the nightly mode — rerun configs, compare with the first run and with golden
 // baselines, JUnit XML and a report directory.
-#include <unistd.h>
-
 #include <filesystem>
 #include <iostream>
 
@@ -16,8 +14,8 @@ int run_check(const Args& args) {
   const CommandSpec spec{
       "check",
       "repro check CONFIG_OR_SUITE [--runs N] [--baseline DIR] [--update-baseline] [--junit FILE]\n"
-      "                   [--report DIR] [-j N] [--json]\n"
-      "       repro check --envelope FILE RUN_DIR... [--json]",
+      "                   [--report DIR] [-j N] [--json] [--no-color]\n"
+      "       repro check --envelope FILE RUN_DIR... [--json] [--no-color]",
       "Runs each config of a suite (or one config) N times in fresh processes, compares every run\n"
       "with the first, and the first with the golden baseline <DIR>/<entry>/ when it exists;\n"
       "--update-baseline stores today's first run as the baseline. Tolerance per entry comes from\n"
@@ -46,6 +44,7 @@ int run_check(const Args& args) {
       "report", po::value<std::string>()->value_name("DIR"),
       "report directory (default: check-report in the current directory)")(
       "jobs,j", po::value<int>()->value_name("N")->default_value(1), "runs at once");
+  add_color_option(options);
   po::positional_options_description positional;
   positional.add("suite", -1);
   po::variables_map vm;
@@ -56,7 +55,7 @@ int run_check(const Args& args) {
   }
   const bool json = vm.count("json") > 0;
   auto print = [&](const proto::CheckReport& report) {
-    std::cout << (json ? to_json(report) : format_check_report(report, isatty(STDOUT_FILENO) != 0)) << std::flush;
+    std::cout << (json ? to_json(report) : format_check_report(report, use_color(vm))) << std::flush;
     return report.passed() ? kExitOk : kExitCheckFailed;
   };
   if (vm.count("envelope")) return print(check_against_envelope(vm["envelope"].as<std::string>(), positionals));

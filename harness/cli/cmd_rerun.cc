@@ -1,6 +1,4 @@
 // repro rerun: re-execute a recorded run in a fresh process and compare it with the original.
-#include <unistd.h>
-
 #include <iostream>
 
 #include "options.h"
@@ -30,8 +28,8 @@ int run_rerun(const Args& args) {
       "runs-dir", po::value<std::string>()->value_name("DIR"), "where the new run goes (default: beside the original)")(
       "allow-data-change", "run even if input files changed since the run (the report names them)")(
       "allow-model-change", "run even if the model file (model.torchscript.path) changed since the run")(
-      "allow-changed-code", "run even if the program's executable changed since the run")(
-      "no-color", "no colour in the text report");
+      "allow-changed-code", "run even if the program's executable changed since the run");
+  add_color_option(options);
   add_tolerance_flags(options);
   po::positional_options_description positional;
   positional.add("run-dir", 1);
@@ -49,8 +47,7 @@ int run_rerun(const Args& args) {
 
   proto::ComparisonReport report = rerun_and_compare(original, opts, tolerance);
   report.set_summary(with_flag_names(report.summary()));
-  const bool color = !vm.count("no-color") && isatty(STDOUT_FILENO);
-  std::cout << (json ? to_json(report) : format_report(report, color));
+  std::cout << (json ? to_json(report) : format_report(report, use_color(vm)));
   return exit_code_of(report);
 }
 

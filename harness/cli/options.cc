@@ -1,6 +1,9 @@
 #include "options.h"
 
+#include <unistd.h>
+
 #include <cctype>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -64,6 +67,17 @@ std::string with_flag_names(const std::string& message) {
     from = end;
   }
   return out + message.substr(from);
+}
+
+void add_color_option(po::options_description& options) {
+  options.add_options()("no-color", "no colour in the text output (none either when NO_COLOR is set or off a terminal)");
+}
+
+bool use_color(const po::variables_map& vm) {
+  if (vm.count("no-color")) return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') return false;
+  return isatty(STDOUT_FILENO) != 0;
 }
 
 void add_config_options(po::options_description& options) {

@@ -26,6 +26,13 @@ bool parse_command(const CommandSpec& spec, po::options_description& options,
                    const po::positional_options_description& positional, const Args& args,
                    po::variables_map& vm, bool json = true);
 
+// --no-color: for every command whose text output can have colour (ANSI escapes).
+void add_color_option(po::options_description& options);
+// The one place that decides whether a command's text on stdout is coloured: never with
+// --no-color or when NO_COLOR is set to anything but "" (https://no-color.org), else only when
+// stdout is a terminal. Library format functions take the answer as a parameter.
+bool use_color(const po::variables_map& vm);
+
 // Library messages name options as the library has them ("SweepOptions::vary",
 // "RerunOptions::allow_data_change"); the command line prints them as its flags ("--vary",
 // "--allow-data-change"). This is the one table from one to the other: every Xxx::name in

@@ -108,6 +108,35 @@ TEST(CheckCliTest, JsonIsOneReportWithRunsComparisonsAndEntryErrors) {
   EXPECT_EQ(testing::read_file(dir / "report/check.json"), r.out);
 }
 
+// The verdict is coloured on a terminal only, and never with --no-color or NO_COLOR. The
+// terminal is a pseudo-terminal from Debian's Python (pty.spawn copies what it shows to stdout).
+TEST(CheckCliTest, VerdictIsColouredOnATerminalUnlessNoColor) {
+  testing::TempDir dir;
+  const std::string suite = suite_with(dir, "runs: 1");
+  auto on_terminal = [&](const std::vector<std::string>& extra, const std::map<std::string, std::string>& env) {
+    std::vector<std::string> argv = {"/usr/bin/python3",
+                                     "-c",
+                                     "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)",
+                                     testing::repro_binary(),
+                                     "check",
+                                     suite,
+                                     "--report",
+                                     dir / "report"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const auto r = testing::run_process(argv, env);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find(": 0 comparison(s), 0 envelope check(s), 0 error(s)"), std::string::npos) << r.out;
+    return r.out;
+  };
+  EXPECT_NE(on_terminal({}, {{"NO_COLOR", "\x01unset"}}).find("\033[32mcheck passed\033[0m: "), std::string::npos);
+  EXPECT_EQ(on_terminal({"--no-color"}, {{"NO_COLOR", "\x01unset"}}).find("\033[32mcheck"), std::string::npos);
+  EXPECT_EQ(on_terminal({}, {{"NO_COLOR", "1"}}).find("\033[32mcheck"), std::string::npos);
+  // Off a terminal: never.
+  const auto piped = run_repro({"check", suite, "--report", dir / "report"}, {{"NO_COLOR", "\x01unset"}});
+  EXPECT_EQ(piped.exit_code, 0);
+  EXPECT_EQ(piped.out.find('\033'), std::string::npos) << piped.out;
+}
+
 TEST(CheckCliTest, BadInputExitsTwo) {
   testing::TempDir dir;
   EXPECT_EQ(run_repro({"check", dir / "missing.textproto"}).exit_code, 2);
