@@ -42,8 +42,8 @@ int run_check(const Args& args) {
       "update-baseline", "store each entry's first run as its baseline (after comparing)")(
       "junit", po::value<std::string>()->value_name("FILE"), "write JUnit XML to FILE")(
       "report", po::value<std::string>()->value_name("DIR"),
-      "report directory (default: check-report in the current directory)")(
-      "jobs,j", po::value<int>()->value_name("N")->default_value(1), "runs at once");
+      "report directory (default: check-report in the current directory)");
+  add_jobs_option(options);
   add_color_option(options);
   po::positional_options_description positional;
   positional.add("suite", -1);
@@ -63,7 +63,7 @@ int run_check(const Args& args) {
 
   CheckOptions opts;
   opts.runs = vm["runs"].as<int>();
-  opts.jobs = vm["jobs"].as<int>();
+  opts.jobs = jobs_from(vm);
   if (vm.count("baseline")) opts.baseline_dir = vm["baseline"].as<std::string>();
   opts.update_baseline = vm.count("update-baseline") > 0;
   if (vm.count("junit")) opts.junit_path = vm["junit"].as<std::string>();

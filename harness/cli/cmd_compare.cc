@@ -2,7 +2,6 @@
 #include <iostream>
 
 #include "options.h"
-#include "tolerance_flags.h"
 #include "repro/compare.h"
 #include "repro/environment.h"
 #include "repro/error.h"

@@ -6,7 +6,6 @@
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/rerun.h"
-#include "tolerance_flags.h"
 
 namespace repro::cli {
 
@@ -25,10 +24,8 @@ int run_rerun(const Args& args) {
       "Exit: 0 identical or within tolerance, 1 diverged or refused, 2 bad input."};
   po::options_description options("options");
   options.add_options()("run-dir", po::value<std::string>()->value_name("RUN_DIR")->required(), "the run to repeat")(
-      "runs-dir", po::value<std::string>()->value_name("DIR"), "where the new run goes (default: beside the original)")(
-      "allow-data-change", "run even if input files changed since the run (the report names them)")(
-      "allow-model-change", "run even if the model file (model.torchscript.path) changed since the run")(
-      "allow-changed-code", "run even if the program's executable changed since the run");
+      "runs-dir", po::value<std::string>()->value_name("DIR"), "where the new run goes (default: beside the original)");
+  add_allow_options(options);
   add_color_option(options);
   add_tolerance_flags(options);
   po::positional_options_description positional;
@@ -40,9 +37,7 @@ int run_rerun(const Args& args) {
   const RunData original = read_run(vm["run-dir"].as<std::string>());
   RerunOptions opts;
   if (vm.count("runs-dir")) opts.runs_dir = vm["runs-dir"].as<std::string>();
-  opts.allow_data_change = vm.count("allow-data-change") > 0;
-  opts.allow_model_change = vm.count("allow-model-change") > 0;
-  opts.allow_changed_code = vm.count("allow-changed-code") > 0;
+  set_allow_options(vm, &opts);
   const Tolerance tolerance = tolerance_from_flags(vm, tolerance_of(original.header.config()));
 
   proto::ComparisonReport report = rerun_and_compare(original, opts, tolerance);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -91,6 +92,35 @@ proto::RunConfig config_from(const po::variables_map& vm) {
   std::vector<std::string> overrides;
   if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
   return load_config(vm["config"].as<std::string>(), overrides);
+}
+
+void add_jobs_option(po::options_description& options) {
+  options.add_options()("jobs,j", po::value<int>()->value_name("N")->default_value(1), "child processes at once");
+}
+
+int jobs_from(const po::variables_map& vm) { return vm["jobs"].as<int>(); }
+
+void add_allow_options(po::options_description& options) {
+  options.add_options()("allow-data-change", "run even if input files changed since the run (the report names them)")(
+      "allow-model-change", "run even if the model file (model.torchscript.path) changed since the run")(
+      "allow-changed-code", "run even if the program's executable changed since the run");
+}
+
+void add_tolerance_flags(po::options_description& options) {
+  options.add_options()("rtol", po::value<double>()->value_name("X"),
+                        "relative tolerance on losses and metrics (default: the config's check.rtol, 0)")(
+      "atol", po::value<double>()->value_name("X"), "absolute tolerance (default: the config's check.atol, 0)")(
+      "from-step", po::value<int64_t>()->value_name("N"), "judge only steps >= N (default: check.from_step, 0)");
+}
+
+Tolerance tolerance_from_flags(const po::variables_map& vm, Tolerance base) {
+  if (vm.count("rtol")) base.rtol = vm["rtol"].as<double>();
+  if (vm.count("atol")) base.atol = vm["atol"].as<double>();
+  if (vm.count("from-step")) base.from_step = vm["from-step"].as<int64_t>();
+  if (!(base.rtol >= 0) || std::isinf(base.rtol)) throw Error::usage("--rtol: must be a finite number >= 0");
+  if (!(base.atol >= 0) || std::isinf(base.atol)) throw Error::usage("--atol: must be a finite number >= 0");
+  if (base.from_step < 0) throw Error::usage("--from-step: must be >= 0");
+  return base;
 }
 
 }  // namespace repro::cli

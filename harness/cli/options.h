@@ -1,4 +1,6 @@
-// Flag parsing shared by every command (Boost.Program_options).
+// Flag parsing shared by every command (Boost.Program_options), and every flag that more than
+// one command takes, declared once: --config/--set, -j, the --allow-* trio, the tolerance
+// flags, --no-color.
 #pragma once
 
 #include <boost/program_options.hpp>
@@ -7,6 +9,7 @@
 
 #include "commands.h"
 #include "proto/run_config.pb.h"
+#include "repro/compare.h"
 
 namespace repro::cli {
 
@@ -44,5 +47,28 @@ void add_config_options(po::options_description& options);
 // The config those options name: the file with the overrides applied in order, resolved and
 // validated (repro/config.h load_config). Throws Error (usage/input) naming the file or field.
 proto::RunConfig config_from(const po::variables_map& vm);
+
+// -j/--jobs N (default 1): child processes at once (check, sweep). The library checks that it
+// is at least 1 (CheckOptions::jobs, SweepOptions::jobs).
+void add_jobs_option(po::options_description& options);
+int jobs_from(const po::variables_map& vm);
+
+// --allow-data-change, --allow-model-change, --allow-changed-code: re-execute a run although its
+// data, model file or executable changed since it was recorded (rerun, trace).
+void add_allow_options(po::options_description& options);
+// Sets the allow_data_change, allow_model_change and allow_changed_code fields of `options`
+// (RerunOptions, TraceOptions) from those flags.
+template <typename Options>
+void set_allow_options(const po::variables_map& vm, Options* options) {
+  options->allow_data_change = vm.count("allow-data-change") > 0;
+  options->allow_model_change = vm.count("allow-model-change") > 0;
+  options->allow_changed_code = vm.count("allow-changed-code") > 0;
+}
+
+// --rtol, --atol and --from-step (compare, rerun).
+void add_tolerance_flags(po::options_description& options);
+// The tolerance: `base` (from a config's check section) with any flag given overriding it.
+// Throws Error (usage) for negative values.
+Tolerance tolerance_from_flags(const po::variables_map& vm, Tolerance base);
 
 }  // namespace repro::cli

@@ -147,6 +147,21 @@ TEST(SweepCliGridTest, VaryRunsTheGridAndReportsSensitivity) {
   EXPECT_NE(report.settings(0).metrics(0).stats().mean(), report.settings(1).metrics(0).stats().mean());
 }
 
+// -j is one flag of check and sweep, checked by the library, which names the option; the
+// command line prints the flag.
+TEST(SweepCliGridTest, JobsBelowOneIsTheSameErrorInCheckAndSweep) {
+  testing::TempDir dir;
+  for (const std::string command : {"sweep", "check"}) {
+    std::vector<std::string> args = {command};
+    if (command == "sweep") args.push_back("--config");
+    args.insert(args.end(), {config(), "--report", dir / command, "-j", "0"});
+    const auto r = run_repro(args);
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_EQ(r.err, "repro: -j: must be >= 1 (got 0)\n") << command;
+    EXPECT_FALSE(fs::exists(dir / command + "/runs")) << command;
+  }
+}
+
 TEST(SweepCliGridTest, BadInputExitsTwoNamingIt) {
   testing::TempDir dir;
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
