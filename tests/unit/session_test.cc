@@ -5,6 +5,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "repro/determinism.h"

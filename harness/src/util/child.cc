@@ -1,6 +1,7 @@
 #include "util/child.h"
 
 #include <filesystem>
+#include <iterator>
 #include <system_error>
 
 #include "repro/error.h"

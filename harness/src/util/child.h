@@ -15,7 +15,8 @@ namespace repro::internal {
 const std::string& self_executable();
 
 // The `repro` binary a child runs: `configured` when not empty (checked with
-// require_executable in util/process.h, `option` naming it: "CheckOptions::repro_binary"), else this executable.
+// require_executable in util/process.h, the Error naming `option`, e.g.
+// "CheckOptions::repro_binary"), else this executable.
 std::string repro_binary_or_self(const std::string& configured, const std::string& option);
 
 // The command line `<repro_binary> run --config <config_file> [--set <s>]...`.
