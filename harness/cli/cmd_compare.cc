@@ -1,12 +1,7 @@
 // repro compare: compare two runs, verdict first, then the named causes and the numbers.
-#include <unistd.h>
-
-#include <cmath>
-#include <cstdio>
 #include <iostream>
 
 #include "options.h"
-#include "tolerance_flags.h"
 #include "repro/compare.h"
 #include "repro/environment.h"
 #include "repro/error.h"
@@ -24,7 +19,8 @@ int run_compare(const Args& args) {
       "Exit code 0 when identical or within tolerance, 1 when diverged or incomparable."};
   po::options_description options("options");
   add_tolerance_flags(options);
-  options.add_options()("no-color", "never colour the verdict")("run-a", po::value<std::string>()->value_name("RUN_A"), "reference run")(
+  add_color_option(options);
+  options.add_options()("run-a", po::value<std::string>()->value_name("RUN_A"), "reference run")(
       "run-b", po::value<std::string>()->value_name("RUN_B"), "run compared with it");
   po::positional_options_description positional;
   positional.add("run-a", 1).add("run-b", 1);
@@ -42,8 +38,7 @@ int run_compare(const Args& args) {
   if (vm.count("json")) {
     std::cout << to_json(report);
   } else {
-    const bool color = !vm.count("no-color") && isatty(fileno(stdout));
-    std::cout << format_report(report, color);
+    std::cout << format_report(report, use_color(vm));
   }
   std::cout << std::flush;
   return exit_code_of(report);

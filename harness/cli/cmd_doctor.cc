@@ -2,7 +2,6 @@
 #include <iostream>
 
 #include "options.h"
-#include "reexec.h"
 #include "repro/determinism.h"
 #include "repro/doctor.h"
 #include "repro/environment.h"
@@ -28,7 +27,7 @@ int run_doctor(const Args& args) {
   po::variables_map vm;
   if (!parse_command(spec, options, {}, args, vm)) return kExitOk;
   const proto::RunConfig config = config_from(vm);
-  if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with(pins);
+  if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with_pins(pins);
 
   const proto::DoctorReport report = repro::run_doctor(config);
   if (vm.count("json")) {

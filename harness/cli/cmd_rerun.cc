@@ -1,6 +1,4 @@
 // repro rerun: re-execute a recorded run in a fresh process and compare it with the original.
-#include <unistd.h>
-
 #include <iostream>
 
 #include "options.h"
@@ -8,7 +6,6 @@
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/rerun.h"
-#include "tolerance_flags.h"
 
 namespace repro::cli {
 
@@ -27,11 +24,9 @@ int run_rerun(const Args& args) {
       "Exit: 0 identical or within tolerance, 1 diverged or refused, 2 bad input."};
   po::options_description options("options");
   options.add_options()("run-dir", po::value<std::string>()->value_name("RUN_DIR")->required(), "the run to repeat")(
-      "runs-dir", po::value<std::string>()->value_name("DIR"), "where the new run goes (default: beside the original)")(
-      "allow-data-change", "run even if input files changed since the run (the report names them)")(
-      "allow-model-change", "run even if the model file (model.torchscript.path) changed since the run")(
-      "allow-changed-code", "run even if the program's executable changed since the run")(
-      "no-color", "no colour in the text report");
+      "runs-dir", po::value<std::string>()->value_name("DIR"), "where the new run goes (default: beside the original)");
+  add_allow_options(options);
+  add_color_option(options);
   add_tolerance_flags(options);
   po::positional_options_description positional;
   positional.add("run-dir", 1);
@@ -42,30 +37,12 @@ int run_rerun(const Args& args) {
   const RunData original = read_run(vm["run-dir"].as<std::string>());
   RerunOptions opts;
   if (vm.count("runs-dir")) opts.runs_dir = vm["runs-dir"].as<std::string>();
-  opts.allow_data_change = vm.count("allow-data-change") > 0;
-  opts.allow_model_change = vm.count("allow-model-change") > 0;
-  opts.allow_changed_code = vm.count("allow-changed-code") > 0;
+  set_allow_options(vm, &opts);
   const Tolerance tolerance = tolerance_from_flags(vm, tolerance_of(original.header.config()));
 
-  const RerunResult result = rerun(original, opts);
-  proto::ComparisonReport report;
-  if (!result.refused.empty()) {
-    report.set_schema_version(kComparisonReportSchemaVersion);
-    report.set_run_a(original.dir);
-    report.set_run_id_a(original.header.run_id());
-    report.set_verdict(proto::INCOMPARABLE);
-    const std::string& category = result.refused.front().category();
-    report.set_summary("refused: " + result.refused.front().explanation() + " (--allow-" +
-                       (category == "data"    ? "data-change"
-                        : category == "model" ? "model-change"
-                                              : "changed-code") +
-                       " runs anyway)");
-    for (const auto& d : result.refused) *report.add_differences() = d;
-  } else {
-    report = compare_runs(original, read_run(result.run_dir), tolerance);
-  }
-  const bool color = !vm.count("no-color") && isatty(STDOUT_FILENO);
-  std::cout << (json ? to_json(report) : format_report(report, color));
+  proto::ComparisonReport report = rerun_and_compare(original, opts, tolerance);
+  report.set_summary(with_flag_names(report.summary()));
+  std::cout << (json ? to_json(report) : format_report(report, use_color(vm)));
   return exit_code_of(report);
 }
 

@@ -4,7 +4,6 @@
 
 #include "options.h"
 #include "outcome.h"
-#include "reexec.h"
 #include "repro/determinism.h"
 #include "repro/environment.h"
 #include "repro/error.h"
@@ -50,7 +49,7 @@ int run_resume(const Args& args) {
       throw Error::usage("repro resume: --intra-op-threads must be >= 1 (got " + std::to_string(threads) + ")");
     config.mutable_determinism()->set_intra_op_threads(threads);
   }
-  if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with(pins);
+  if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with_pins(pins);
 
   SessionOptions session;
   session.resume_dir = dir;

@@ -4,7 +4,6 @@
 
 #include "options.h"
 #include "outcome.h"
-#include "reexec.h"
 #include "repro/environment.h"
 #include "repro/determinism.h"
 #include "repro/error.h"
@@ -27,7 +26,7 @@ int run_run(const Args& args) {
   po::variables_map vm;
   if (!parse_command(spec, options, {}, args, vm)) return kExitOk;
   const proto::RunConfig config = config_from(vm);
-  if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with(pins);
+  if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with_pins(pins);
 
   SessionOptions session;
   session.origin = "repro run";

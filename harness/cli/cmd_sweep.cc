@@ -37,7 +37,6 @@ int run_sweep(const Args& args) {
       "seeds", po::value<int>()->value_name("N")->default_value(5), "seeds per setting (at least 2)")(
       "vary", po::value<std::vector<std::string>>()->value_name("FIELD=V1,V2")->composing(),
       "a config field and its values (repeatable: the grid is their product)")(
-      "jobs,j", po::value<int>()->value_name("N")->default_value(1), "runs at once")(
       "report", po::value<std::string>()->value_name("DIR")->default_value("sweep-report"),
       "report directory: runs/, logs, sweep.json")(
       "save-envelope", po::value<std::string>()->value_name("FILE"), "write the envelope baseline (JSON) to FILE")(
@@ -45,13 +44,13 @@ int run_sweep(const Args& args) {
       "envelope margin: K seed standard deviations...")(
       "envelope-floor", po::value<double>()->value_name("F")->default_value(kDefaultEnvelopeFloor, "0.05"),
       "...plus F times max(|mean|, loss at step 0)");
+  add_jobs_option(options);
   po::variables_map vm;
   if (!parse_command(spec, options, {}, args, vm)) return kExitOk;
 
   SweepOptions opts;
-  opts.repro_binary = std::filesystem::read_symlink("/proc/self/exe").string();
   opts.seeds = vm["seeds"].as<int>();
-  opts.jobs = vm["jobs"].as<int>();
+  opts.jobs = jobs_from(vm);
   opts.report_dir = vm["report"].as<std::string>();
   if (vm.count("vary")) opts.vary = vm["vary"].as<std::vector<std::string>>();
   if (vm.count("set")) opts.sets = vm["set"].as<std::vector<std::string>>();

@@ -15,7 +15,7 @@ int run_trace(const Args& args) {
   const CommandSpec spec{
       "trace",
       "repro trace RUN_A [RUN_B] [--step K] [--knobs] [--dump] [--json]\n"
-      "                  [--allow-data-change] [--allow-changed-code]",
+      "                  [--allow-data-change] [--allow-model-change] [--allow-changed-code]",
       "Re-executes runs in fresh processes (as `repro rerun` does) with every ATen op of one step\n"
       "recorded — forward, backward and optimizer step, inputs and outputs digested — and the state\n"
       "entering the step (parameters, optimizer, RNG, batch). Step K is the first divergent step of\n"
@@ -38,9 +38,8 @@ int run_trace(const Args& args) {
       "run-b", po::value<std::string>()->value_name("RUN_B"), "the run it is compared with")(
       "step", po::value<int64_t>()->value_name("K"), "the step to trace (default: first divergent step)")(
       "knobs", "also find which numerics setting flips the step's bits")(
-      "dump", "trace RUN_A's step K and print its op stream")(
-      "allow-data-change", "re-execute even if input files changed since the run")(
-      "allow-changed-code", "re-execute even if the program's executable changed since the run");
+      "dump", "trace RUN_A's step K and print its op stream");
+  add_allow_options(options);
   po::positional_options_description positional;
   positional.add("run-a", 1).add("run-b", 1);
   po::variables_map vm;
@@ -53,8 +52,7 @@ int run_trace(const Args& args) {
     if (opts.step < 0) throw Error::usage("--step: " + std::to_string(opts.step) + " is negative");
   }
   opts.knobs = vm.count("knobs") > 0;
-  opts.allow_data_change = vm.count("allow-data-change") > 0;
-  opts.allow_changed_code = vm.count("allow-changed-code") > 0;
+  set_allow_options(vm, &opts);
   const RunData a = read_run(vm["run-a"].as<std::string>());
 
   if (vm.count("dump")) {

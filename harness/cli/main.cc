@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "models/models.h"
+#include "options.h"
 #include "repro/error.h"
 #include "repro/log.h"
 #include "repro/version.h"
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
   try {
     return repro::cli::run(argc, argv);
   } catch (const repro::Error& e) {
-    std::cerr << "repro: " << e.what() << "\n";
+    std::cerr << "repro: " << repro::cli::with_flag_names(e.what()) << "\n";
     return e.exit_code();
   } catch (const c10::Error& e) {
     std::cerr << "repro: internal error: " << e.what_without_backtrace() << "\n";

@@ -1,6 +1,12 @@
 #include "options.h"
 
+#include <unistd.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "repro/config.h"
 #include "repro/error.h"
@@ -29,6 +35,52 @@ bool parse_command(const CommandSpec& spec, po::options_description& options,
   return true;
 }
 
+std::string with_flag_names(const std::string& message) {
+  static const std::map<std::string, std::string> kFlags = {
+      {"CheckOptions::baseline_dir", "--baseline"},
+      {"CheckOptions::jobs", "-j"},
+      {"CheckOptions::runs", "--runs"},
+      {"CheckOptions::update_baseline", "--update-baseline"},
+      {"RerunOptions::allow_changed_code", "--allow-changed-code"},
+      {"RerunOptions::allow_data_change", "--allow-data-change"},
+      {"RerunOptions::allow_model_change", "--allow-model-change"},
+      {"RerunOptions::runs_dir", "--runs-dir"},
+      {"SweepOptions::jobs", "-j"},
+      {"SweepOptions::report_dir", "--report"},
+      {"SweepOptions::seeds", "--seeds"},
+      {"SweepOptions::sets", "--set"},
+      {"SweepOptions::vary", "--vary"},
+      {"TraceOptions::allow_changed_code", "--allow-changed-code"},
+      {"TraceOptions::allow_data_change", "--allow-data-change"},
+      {"TraceOptions::allow_model_change", "--allow-model-change"},
+      {"TraceOptions::knobs", "--knobs"},
+      {"TraceOptions::step", "--step"},
+  };
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::string out;
+  std::size_t from = 0;
+  for (std::size_t colons; (colons = message.find("::", from)) != std::string::npos;) {
+    std::size_t begin = colons, end = colons + 2;
+    while (begin > from && word(message[begin - 1])) --begin;
+    while (end < message.size() && word(message[end])) ++end;
+    const auto it = kFlags.find(message.substr(begin, end - begin));
+    out += message.substr(from, begin - from) + (it != kFlags.end() ? it->second : message.substr(begin, end - begin));
+    from = end;
+  }
+  return out + message.substr(from);
+}
+
+void add_color_option(po::options_description& options) {
+  options.add_options()("no-color", "no colour in the text output (none either when NO_COLOR is set or off a terminal)");
+}
+
+bool use_color(const po::variables_map& vm) {
+  if (vm.count("no-color")) return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') return false;
+  return isatty(STDOUT_FILENO) != 0;
+}
+
 void add_config_options(po::options_description& options) {
   options.add_options()("config", po::value<std::string>()->value_name("FILE")->required(),
                         "run config in protobuf text format (see models/configs/)")(
@@ -40,6 +92,35 @@ proto::RunConfig config_from(const po::variables_map& vm) {
   std::vector<std::string> overrides;
   if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
   return load_config(vm["config"].as<std::string>(), overrides);
+}
+
+void add_jobs_option(po::options_description& options) {
+  options.add_options()("jobs,j", po::value<int>()->value_name("N")->default_value(1), "child processes at once");
+}
+
+int jobs_from(const po::variables_map& vm) { return vm["jobs"].as<int>(); }
+
+void add_allow_options(po::options_description& options) {
+  options.add_options()("allow-data-change", "run even if input files changed since the run (the report names them)")(
+      "allow-model-change", "run even if the model file (model.torchscript.path) changed since the run")(
+      "allow-changed-code", "run even if the program's executable changed since the run");
+}
+
+void add_tolerance_flags(po::options_description& options) {
+  options.add_options()("rtol", po::value<double>()->value_name("X"),
+                        "relative tolerance on losses and metrics (default: the config's check.rtol, 0)")(
+      "atol", po::value<double>()->value_name("X"), "absolute tolerance (default: the config's check.atol, 0)")(
+      "from-step", po::value<int64_t>()->value_name("N"), "judge only steps >= N (default: check.from_step, 0)");
+}
+
+Tolerance tolerance_from_flags(const po::variables_map& vm, Tolerance base) {
+  if (vm.count("rtol")) base.rtol = vm["rtol"].as<double>();
+  if (vm.count("atol")) base.atol = vm["atol"].as<double>();
+  if (vm.count("from-step")) base.from_step = vm["from-step"].as<int64_t>();
+  if (!(base.rtol >= 0) || std::isinf(base.rtol)) throw Error::usage("--rtol: must be a finite number >= 0");
+  if (!(base.atol >= 0) || std::isinf(base.atol)) throw Error::usage("--atol: must be a finite number >= 0");
+  if (base.from_step < 0) throw Error::usage("--from-step: must be >= 0");
+  return base;
 }
 
 }  // namespace repro::cli

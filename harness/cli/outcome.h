@@ -8,7 +8,8 @@
 
 namespace repro::cli {
 
-// Prints the outcome and returns the exit code: 0 finished, 1 failed.
+// Prints the outcome and returns the exit code: 0 finished (or stopped after a trace window:
+// interrupted), 1 failed.
 int report_outcome(const std::string& command, const TrainOutcome& outcome, bool json);
 
 }  // namespace repro::cli

@@ -1,6 +1,8 @@
 // `repro check`, the nightly mode: fresh-process runs, baselines, JUnit XML, report directory.
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include "proto/check.pb.h"
 #include "testutil.h"
 
 namespace repro {
@@ -70,6 +72,69 @@ TEST(CheckCliTest, BaselineUnderAnotherThreadCountListsTheDifferenceWhateverTheV
   const std::string xml = testing::read_file(dir / "out.xml");
   EXPECT_NE(xml.find("intra_op"), std::string::npos) << xml;
   EXPECT_NE(r.out.find("intra_op"), std::string::npos) << r.out;
+}
+
+// --json prints one CheckReport: the runs, the comparisons with their entry and name, the entry
+// errors and the verdict; the same message is <report>/check.json.
+TEST(CheckCliTest, JsonIsOneReportWithRunsComparisonsAndEntryErrors) {
+  testing::TempDir dir;
+  testing::write_file(dir / "suite.textproto", "entry { name: \"mlp\" config: \"" +
+                                                   config_path("mlp_synthetic.textproto") +
+                                                   "\" set: \"train.steps=10\" runs: 2 }\n"
+                                                   "entry { name: \"broken\" config: \"missing.textproto\" }\n");
+  const auto r = run_repro({"check", dir / "suite.textproto", "--report", dir / "report", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  proto::CheckReport report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &report).ok()) << r.out;
+  EXPECT_EQ(report.schema_version(), 1u);
+  EXPECT_FALSE(report.passed());
+  EXPECT_EQ(report.report_dir(), dir / "report");
+  ASSERT_EQ(report.runs_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(report.runs(i).entry(), "mlp");
+    EXPECT_EQ(report.runs(i).index(), i + 1);
+    EXPECT_EQ(report.runs(i).exit_code(), 0);
+    EXPECT_EQ(report.runs(i).dir(), dir / ("report/runs/mlp/run-" + std::to_string(i + 1)));
+    EXPECT_TRUE(fs::exists(report.runs(i).dir() + "/record.pb"));
+  }
+  ASSERT_EQ(report.comparisons_size(), 1);
+  EXPECT_EQ(report.comparisons(0).entry(), "mlp");
+  EXPECT_EQ(report.comparisons(0).name(), "run 2 vs run 1");
+  EXPECT_EQ(report.comparisons(0).report().verdict(), proto::IDENTICAL);
+  EXPECT_EQ(report.comparisons(0).report().steps_compared(), 10);
+  ASSERT_EQ(report.errors_size(), 1);
+  EXPECT_EQ(report.errors(0).rfind("broken: ", 0), 0u) << report.errors(0);
+  EXPECT_NE(report.errors(0).find("missing.textproto"), std::string::npos) << report.errors(0);
+  EXPECT_EQ(testing::read_file(dir / "report/check.json"), r.out);
+}
+
+// The verdict is coloured on a terminal only, and never with --no-color or NO_COLOR. The
+// terminal is a pseudo-terminal from Debian's Python (pty.spawn copies what it shows to stdout).
+TEST(CheckCliTest, VerdictIsColouredOnATerminalUnlessNoColor) {
+  testing::TempDir dir;
+  const std::string suite = suite_with(dir, "runs: 1");
+  auto on_terminal = [&](const std::vector<std::string>& extra, const std::map<std::string, std::string>& env) {
+    std::vector<std::string> argv = {"/usr/bin/python3",
+                                     "-c",
+                                     "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)",
+                                     testing::repro_binary(),
+                                     "check",
+                                     suite,
+                                     "--report",
+                                     dir / "report"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const auto r = testing::run_process(argv, env);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find(": 0 comparison(s), 0 envelope check(s), 0 error(s)"), std::string::npos) << r.out;
+    return r.out;
+  };
+  EXPECT_NE(on_terminal({}, {{"NO_COLOR", "\x01unset"}}).find("\033[32mcheck passed\033[0m: "), std::string::npos);
+  EXPECT_EQ(on_terminal({"--no-color"}, {{"NO_COLOR", "\x01unset"}}).find("\033[32mcheck"), std::string::npos);
+  EXPECT_EQ(on_terminal({}, {{"NO_COLOR", "1"}}).find("\033[32mcheck"), std::string::npos);
+  // Off a terminal: never.
+  const auto piped = run_repro({"check", suite, "--report", dir / "report"}, {{"NO_COLOR", "\x01unset"}});
+  EXPECT_EQ(piped.exit_code, 0);
+  EXPECT_EQ(piped.out.find('\033'), std::string::npos) << piped.out;
 }
 
 TEST(CheckCliTest, BadInputExitsTwo) {

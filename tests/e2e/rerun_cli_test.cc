@@ -171,6 +171,49 @@ TEST(RerunScenarioTest, ChangedExecutableIsRefusedUnlessAllowed) {
   EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
 }
 
+// A program whose executable is gone cannot be re-executed, even when a changed executable is
+// allowed: bad input (exit 2) naming it, before anything runs — not an internal error.
+TEST(RerunScenarioTest, DeletedExecutableIsBadInputNamingIt) {
+  testing::TempDir dir;
+  const std::string exe = dir / "user_trainer";
+  fs::copy_file(REPRO_USER_TRAINER, exe);
+  fs::permissions(exe, fs::perms::owner_all);
+  const auto made = testing::run_process({exe, dir / "runs"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string recorded = read_run(last_line(made.out)).header.code().executable_path();
+  ASSERT_EQ(fs::path(recorded).filename(), "user_trainer");
+  fs::remove(exe);
+  const auto r = run_repro({"rerun", last_line(made.out), "--allow-changed-code"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  ASSERT_EQ(r.err_lines().size(), 2u) << r.err;  // the warning that the code changed, then the error
+  EXPECT_EQ(r.err_lines()[1],
+            "repro: " + last_line(made.out) + "/record.pb: the recorded executable: " + recorded + " does not exist");
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(list_runs(dir / "runs").size(), 1u);
+}
+
+// The library names the option that allows a refused rerun; the command line prints its flag.
+TEST(RerunScenarioTest, RefusalNamesTheFlagThatAllowsIt) {
+  testing::TempDir dir;
+  const std::string exe = dir / "user_trainer";
+  fs::copy_file(REPRO_USER_TRAINER, exe);
+  fs::permissions(exe, fs::perms::owner_all);
+  const auto made = testing::run_process({exe, dir / "runs"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  std::ofstream(exe, std::ios::app | std::ios::binary) << '\0';
+  const auto r = run_repro({"rerun", last_line(made.out), "--no-color"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("(--allow-changed-code runs anyway)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("RerunOptions::"), std::string::npos) << r.out;
+  const auto trace = run_repro({"trace", last_line(made.out), "--step", "0"});
+  EXPECT_EQ(trace.exit_code, 2);
+  ASSERT_FALSE(trace.err_lines().empty());
+  const std::string error = trace.err_lines().back();
+  ASSERT_GE(error.size(), 35u) << error;
+  EXPECT_EQ(error.rfind("repro: cannot re-execute " + last_line(made.out) + ": executable changed", 0), 0u) << error;
+  EXPECT_EQ(error.substr(error.size() - 35), " (--allow-changed-code runs anyway)") << error;
+}
+
 // g) an interrupted original → compared over the common steps, and the report says so.
 TEST(RerunScenarioTest, InterruptedRunIsComparedOverCommonSteps) {
   testing::TempDir runs, io;

@@ -4,6 +4,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "proto/check.pb.h"
 #include "proto/sweep.pb.h"
 #include "repro/determinism.h"
 #include "testutil.h"
@@ -88,9 +89,14 @@ TEST_F(SweepCliTest, NewSeedStaysInsideTenfoldLearningRateFallsOutsideAtANamedSt
   EXPECT_EQ(text.exit_code, 1) << text.out << text.err;
   const auto json = run_repro({"check", "--envelope", *dir_ / "envelope.json", run_dir, "--json"});
   EXPECT_EQ(json.exit_code, 1);
-  proto::EnvelopeCheck check;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out.substr(1, json.out.rfind(']') - 1), &check).ok())
-      << json.out;
+  // One CheckReport with the run's envelope check, named by its directory.
+  proto::CheckReport report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &report).ok()) << json.out;
+  EXPECT_FALSE(report.passed());
+  ASSERT_EQ(report.envelope_checks_size(), 1);
+  EXPECT_EQ(report.envelope_checks(0).name(), run_dir);
+  EXPECT_TRUE(report.envelope_checks(0).entry().empty());
+  const proto::EnvelopeCheck& check = report.envelope_checks(0).check();
   EXPECT_FALSE(check.inside());
   ASSERT_TRUE(check.has_first_step_outside());
   EXPECT_TRUE(check.loss() < check.low() || check.loss() > check.high());
@@ -139,6 +145,21 @@ TEST(SweepCliGridTest, VaryRunsTheGridAndReportsSensitivity) {
   // The same seeds in both settings: the losses at step 0 (before any update) are identical.
   EXPECT_EQ(report.settings(0).steps(0).loss().mean(), report.settings(1).steps(0).loss().mean());
   EXPECT_NE(report.settings(0).metrics(0).stats().mean(), report.settings(1).metrics(0).stats().mean());
+}
+
+// -j is one flag of check and sweep, checked by the library, which names the option; the
+// command line prints the flag.
+TEST(SweepCliGridTest, JobsBelowOneIsTheSameErrorInCheckAndSweep) {
+  testing::TempDir dir;
+  for (const std::string command : {"sweep", "check"}) {
+    std::vector<std::string> args = {command};
+    if (command == "sweep") args.push_back("--config");
+    args.insert(args.end(), {config(), "--report", dir / command, "-j", "0"});
+    const auto r = run_repro(args);
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_EQ(r.err, "repro: -j: must be >= 1 (got 0)\n") << command;
+    EXPECT_FALSE(fs::exists(dir / command + "/runs")) << command;
+  }
 }
 
 TEST(SweepCliGridTest, BadInputExitsTwoNamingIt) {

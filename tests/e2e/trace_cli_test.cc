@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <sstream>
 
 #include "proto/trace.pb.h"
 #include "repro/trace.h"
@@ -162,6 +163,28 @@ TEST(TraceCliTest, OneRunTracedTwiceIsTheSameAndDumps) {
   EXPECT_NE(dump.out.find(" fwd t0 aten::addmm [mlp] "), std::string::npos) << dump.out;
   EXPECT_NE(dump.out.find(" bwd "), std::string::npos) << dump.out;
   EXPECT_NE(dump.out.find(" upd "), std::string::npos) << dump.out;
+}
+
+// trace re-executes as rerun does, and takes the same three --allow flags, declared once.
+TEST(TraceCliTest, TakesTheAllowFlagsOfRerun) {
+  auto allow_lines = [](const std::string& help) {
+    std::vector<std::string> lines;
+    std::istringstream in(help);
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("  --allow-") == 0) lines.push_back(line);
+    }
+    return lines;
+  };
+  const auto trace = run_repro({"trace", "--help"});
+  const auto rerun = run_repro({"rerun", "--help"});
+  ASSERT_EQ(trace.exit_code, 0);
+  ASSERT_EQ(rerun.exit_code, 0);
+  const auto lines = allow_lines(trace.out);
+  ASSERT_EQ(lines.size(), 3u) << trace.out;
+  EXPECT_EQ(lines[0].rfind("  --allow-data-change ", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[1].rfind("  --allow-model-change ", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("  --allow-changed-code ", 0), 0u) << lines[2];
+  EXPECT_EQ(lines, allow_lines(rerun.out));
 }
 
 TEST(TraceCliTest, BadInputIsExitTwo) {

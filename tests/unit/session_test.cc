@@ -5,12 +5,14 @@
 #include <torch/nn/modules/linear.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "repro/determinism.h"
 #include "repro/error.h"
 #include "session/nonfinite_guard.h"
 #include "repro/record.h"
+#include "repro/trace.h"
 #include "testutil.h"
 
 namespace repro {
@@ -115,6 +117,62 @@ proto::RunConfig guarded_config(const std::string& on_nonfinite) {
   proto::RunConfig c = tiny_config();
   c.mutable_train()->set_on_nonfinite(on_nonfinite);
   return c;
+}
+
+// REPRO_TRACE_STOP: record_step(K) writes the trace, records the step, ends the run as
+// interrupted and throws TraceWindowClosed. Run in a child process (a death test), so that a
+// Session that exits the process instead fails the test rather than ending the test binary.
+std::string stop_after_traced_step(const testing::TempDir& dir, int64_t* thrown_at, std::string* reason) {
+  setenv("REPRO_TRACE_STEP", "1", 1);
+  setenv("REPRO_TRACE_FILE", (dir / "step-1.trace").c_str(), 1);
+  setenv("REPRO_TRACE_STOP", "1", 1);
+  std::string run_dir;
+  {
+    Session session(tiny_config(), options_in(dir));
+    unsetenv("REPRO_TRACE_STEP");
+    unsetenv("REPRO_TRACE_FILE");
+    unsetenv("REPRO_TRACE_STOP");
+    run_dir = session.run_dir();
+    torch::nn::Linear model(4, 2);
+    session.watch(*model, "linear");
+    for (int64_t step = 0; step < 3; ++step) {
+      try {
+        session.record_step(step, model->forward(at::ones({1, 4})).sum());
+      } catch (const TraceWindowClosed& e) {
+        *thrown_at = e.step();
+        *reason = e.what();
+        break;
+      }
+    }
+  }
+  return run_dir;
+}
+
+TEST(SessionTest, TraceStopThrowsAndNeverExitsTheProcess) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        testing::TempDir child_dir;
+        int64_t at = -1;
+        std::string reason;
+        stop_after_traced_step(child_dir, &at, &reason);
+        std::_Exit(at == 1 ? 42 : 1);
+      },
+      ::testing::ExitedWithCode(42), "");
+  if (HasFailure()) return;  // the Session exited the process: do not let it end this one
+
+  testing::TempDir dir;
+  int64_t at = -1;
+  std::string reason;
+  const RunData run = read_run(stop_after_traced_step(dir, &at, &reason));
+  EXPECT_EQ(at, 1);
+  EXPECT_EQ(reason, "stopped after the trace window at step 1");
+  EXPECT_EQ(run.status, proto::INTERRUPTED);
+  EXPECT_EQ(run.status_reason, "stopped after the trace window at step 1");
+  ASSERT_EQ(run.steps.size(), 2u) << "steps 0 and 1 recorded, nothing after";
+  const proto::Trace trace = read_trace(dir / "step-1.trace");
+  EXPECT_EQ(trace.start().state().step(), 1);
+  EXPECT_EQ(trace.end().loss_f32(), run.steps[1].loss_f32());
 }
 
 TEST(NonFiniteGuardTest, StopRecordsTheStepThenFailsTheRunNamingStepAndLoss) {

@@ -2,13 +2,30 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "repro/determinism.h"
 #include "repro/error.h"
 #include "repro/sweep.h"
+#include "testutil.h"
 
 namespace repro {
 namespace {
+
+TEST(SweepTest, MissingReproBinaryIsInputErrorBeforeAnythingRuns) {
+  testing::TempDir dir;
+  SweepOptions options;
+  options.repro_binary = dir / "repro";
+  options.report_dir = dir / "sweep";
+  try {
+    run_sweep(testing::config_path("mlp_synthetic.textproto"), options);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInput);
+    EXPECT_EQ(std::string(e.what()), "SweepOptions::repro_binary: " + (dir / "repro") + " does not exist");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "sweep"));
+}
 
 TEST(SweepTest, StudentTQuantilesMatchTables) {
   // Two-sided 95% critical values (p = 0.975) from standard tables, to their printed digits.

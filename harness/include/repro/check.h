@@ -11,40 +11,49 @@
 
 namespace repro {
 
+inline constexpr unsigned kCheckReportSchemaVersion = 1;
+
 struct CheckOptions {
-  std::string repro_binary;    // the `repro` executable that runs each config (fresh processes)
-  int runs = 2;                // runs per entry (an entry's own `runs` wins)
-  int jobs = 1;                // runs at once
+  // The `repro` executable that runs each config (fresh processes). Default: this executable
+  // (right when the caller is `repro` itself; a program of your own names the binary).
+  std::string repro_binary;
+  int runs = 2;                // runs per entry (an entry's own `runs` wins); at least 1
+  int jobs = 1;                // runs at once; at least 1
   std::string baseline_dir;    // golden records: <baseline_dir>/<entry name>/ (a run directory)
-  bool update_baseline = false;
+  bool update_baseline = false;  // store each entry's first run as its baseline (needs baseline_dir)
   std::string junit_path;      // JUnit XML, when not empty
-  std::string report_dir;      // JSON reports, plots, summary.md; also holds the runs
-};
-
-struct CheckComparison {
-  std::string entry;
-  std::string name;  // "run 2 vs run 1", "run 1 vs baseline"
-  proto::ComparisonReport report;
-};
-
-struct CheckEnvelope {
-  std::string entry;
-  std::string name;  // "run 1 vs envelope"
-  proto::EnvelopeCheck check;
-};
-
-struct CheckResult {
-  std::vector<CheckComparison> comparisons;
-  std::vector<CheckEnvelope> envelope_checks;  // entries with an envelope (repro/envelope.h)
-  std::vector<std::string> errors;  // entries that could not run: "<entry>: <reason>"
-  bool passed() const;  // no error, no divergence, every run inside its entry's envelope
+  // check.json (the CheckReport), a JSON report per comparison, plots, summary.md; the runs.
+  std::string report_dir = "check-report";
 };
 
 // Reads a suite file, or a single run config as a suite of one entry. Throws Error (input)
 // naming file:line:column on a parse error.
 proto::CheckSuite load_suite(const std::string& path);
 
-// Runs the suite. Entry configs are resolved relative to `suite_dir`.
-CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_dir, const CheckOptions& options);
+// Runs the suite and returns what it found (proto/check.proto, CheckReport): every run with its
+// exit code, the comparisons (each run with run 1, run 1 with the baseline), the envelope
+// checks, the entry errors and the verdict (`passed`, as check_passed()). Also writes the
+// report directory and the JUnit XML (CheckOptions). Entry configs are resolved relative to
+// `suite_dir`. Before anything runs, throws Error (usage) naming CheckOptions::runs or jobs
+// below 1, or update_baseline without baseline_dir, and Error (input) naming
+// CheckOptions::repro_binary when it is given and does not exist or cannot be executed. An
+// entry that cannot run (bad config, failed run) is not an exception: it is in `errors`.
+proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& suite_dir, const CheckOptions& options);
+
+// `repro check --envelope FILE RUN_DIR...`: each run tested against the envelope
+// (repro/envelope.h). The report has envelope checks only (entry empty, name the run
+// directory) and no report directory; nothing is written. Throws Error (input) naming the
+// file when the envelope or a run cannot be read.
+proto::CheckReport check_against_envelope(const std::string& envelope_path, const std::vector<std::string>& run_dirs);
+
+// No entry error, no divergent or incomparable comparison, every envelope check inside.
+bool check_passed(const proto::CheckReport& report);
+
+// Text, verdict last: for each comparison "<entry>: <name>: <summary>" and its differences
+// ("    [numerics] field: explanation"), for each envelope check "<entry>: <name>: " and
+// format_envelope_check() ("<name>: " alone without an entry), each error as "error: ...", then
+// "check passed" or "check FAILED" (green or red with `color`, ANSI), the counts and, when the
+// report has one, the report directory.
+std::string format_check_report(const proto::CheckReport& report, bool color);
 
 }  // namespace repro

@@ -35,6 +35,13 @@ std::uint64_t draw_seed();
 // current value differs; empty when nothing needs doing.
 std::map<std::string, std::string> missing_pins(const proto::DeterminismConfig& config);
 
+// Puts `pins` (missing_pins(), not empty) in place the only way there is: sets them in the
+// environment, with REPRO_REEXECUTED=1, and execs this process's image (/proc/self/exe) again
+// with the same arguments (/proc/self/cmdline); `repro run`, `resume` and `doctor` do this.
+// Returns only by throwing Error (internal): when the exec fails, or when this process is
+// itself such a re-execution (REPRO_REEXECUTED is set) and the pins are still not in effect.
+[[noreturn]] void reexecute_with_pins(const std::map<std::string, std::string>& pins);
+
 // Applies everything else, in this process, before the run's first torch op:
 // deterministic algorithms (warn-only if asked), cuDNN deterministic and benchmark off, TF32
 // off and float32 matmul precision "highest", CUBLAS_WORKSPACE_CONFIG=:4096:8 when CUDA is

@@ -13,12 +13,15 @@
 #include <vector>
 
 #include "proto/report.pb.h"
+#include "repro/compare.h"
 #include "repro/record.h"
 
 namespace repro {
 
 struct RerunOptions {
-  std::string repro_binary;  // runs built-in configs; default: this executable (/proc/self/exe)
+  // Runs built-in configs. Default: this executable (right when the caller is `repro` itself;
+  // a program of your own names the `repro` binary here).
+  std::string repro_binary;
   std::string runs_dir;      // where the new run goes; default: the original's parent directory
   bool allow_data_change = false;
   bool allow_model_change = false;  // the model file (model.torchscript.path)
@@ -34,6 +37,11 @@ struct RerunOptions {
 // explanation ("train-images-idx3-ubyte.gz content changed"). Empty when all is as recorded.
 std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record);
 
+// The option that lets a rerun go ahead despite `changed` (one of changed_inputs()), by its
+// field name: "allow_data_change", "allow_model_change" (category "model") or
+// "allow_changed_code" (category "code").
+std::string allowing_option(const proto::Difference& changed);
+
 struct RerunResult {
   std::vector<proto::Difference> refused;  // non-empty: nothing was run (changed data or code)
   std::string run_dir;                     // the new run, when one was made
@@ -42,8 +50,21 @@ struct RerunResult {
 
 // Re-executes `original` (see above) and waits for it. Refuses, running nothing, when
 // changed_inputs() is not empty, unless the options allow the change. The child's stdout is sent
-// to this process's stderr, so stdout stays free for the report. Throws Error (internal) when
-// the child exits without recording a run.
+// to this process's stderr, so stdout stays free for the report. Before anything is written or
+// started, throws Error (input) naming it when the executable to run (options.repro_binary for
+// a built-in run; for a user's program its recorded executable) does not exist or cannot be
+// executed, or the recorded working directory is gone. Throws Error (internal) when the child
+// exits without recording a run.
 RerunResult rerun(const RunData& original, const RerunOptions& options);
+
+// The report of a refused rerun (`refused`: RerunResult::refused, not empty): verdict
+// incomparable, run A the original, no run B, the refused differences, and the summary
+// "refused: <the first one's explanation> (RerunOptions::<allowing_option> runs anyway)".
+proto::ComparisonReport refusal_report(const RunData& original, const std::vector<proto::Difference>& refused);
+
+// `repro rerun`: rerun(), then compare_runs(original, the new run, tolerance); when the rerun
+// is refused, refusal_report(). Throws what rerun() and read_run() throw.
+proto::ComparisonReport rerun_and_compare(const RunData& original, const RerunOptions& options,
+                                          const Tolerance& tolerance);
 
 }  // namespace repro

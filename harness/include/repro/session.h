@@ -22,7 +22,8 @@
 //
 // Op tracing (`repro trace`, repro/trace.h) is driven by REPRO_TRACE_* environment variables
 // that the Session reads; a program needs nothing more, and may call begin_step() to mark where
-// each step starts.
+// each step starts. A re-execution that `repro trace` starts stops at the traced step by an
+// exception from record_step (TraceWindowClosed, below).
 //
 // Construct the Session before any other torch work: thread counts and CPU-kernel pins cannot
 // be changed once torch has started. Errors are repro::Error (see repro/error.h).
@@ -57,6 +58,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -138,6 +140,24 @@ class NonFiniteError : public Error {
   std::string tensor_;
 };
 
+// Thrown by Session::record_step(K) in a process that was asked to stop after tracing step K
+// (REPRO_TRACE_STOP=1, which `repro trace` sets in the re-executions it starts; repro/trace.h),
+// once the trace is written and the run is recorded as interrupted with what() as its reason:
+// "stopped after the trace window at step 3". Nothing failed, so it is not a repro::Error: the
+// process was asked for steps 0..K only, and the library never exits a process itself. A
+// program needs no code for it: left uncaught it ends the process there (std::terminate), and
+// `repro trace` reads only the trace and the record; a program that catches std::exception
+// around its loop sees it there and can end as it likes. The built-in trainer returns the run
+// as interrupted (`repro run` exits 0).
+class TraceWindowClosed : public std::runtime_error {
+ public:
+  TraceWindowClosed(const std::string& message, int64_t step) : std::runtime_error(message), step_(step) {}
+  int64_t step() const noexcept { return step_; }
+
+ private:
+  int64_t step_;
+};
+
 class Session {
  public:
   // Starts a run: resolves the seed (config.seed 0 → one drawn from std::random_device and
@@ -181,9 +201,10 @@ class Session {
   // produced (float32 bits, or float64). Steps must increase. The parameter digest is added
   // every record.param_digest_every steps. Records reach the disk every record.flush_every
   // steps. When this process traces this step (repro/trace.h) the trace window closes first and
-  // the trace is written; with REPRO_TRACE_STOP the run is then recorded as interrupted and the
-  // process exits with status 0. After SIGINT/SIGTERM (see SessionOptions::handle_signals) this call records the step,
-  // marks the run interrupted, and lets the signal end the process.
+  // the trace is written; with REPRO_TRACE_STOP the step is recorded, the run is recorded as
+  // interrupted and TraceWindowClosed is thrown (see above). After SIGINT/SIGTERM (see
+  // SessionOptions::handle_signals) this call records the step, marks the run interrupted, and
+  // lets the signal end the process.
   // NaN/Inf guard: a non-finite loss or extras.grad_norm is recorded like any other value (its
   // bits are in the step stream); then with train.on_nonfinite "stop" (default) the run ends as
   // failed and NonFiniteError is thrown; with "warn" the first such step is logged as a warning

@@ -63,7 +63,9 @@ namespace repro {
 inline constexpr unsigned kSweepReportSchemaVersion = 1;
 
 struct SweepOptions {
-  std::string repro_binary;           // the `repro` executable run for each seed (required)
+  // The `repro` executable run for each seed. Default: this executable (right when the caller
+  // is `repro` itself; a program of your own names the binary).
+  std::string repro_binary;
   int seeds = 5;                      // seeds per setting; at least 2
   std::vector<std::string> sets;      // "path=value" overrides applied to every setting first
   std::vector<std::string> vary;      // "field=v1,v2,..." each (see Grid above)
@@ -76,8 +78,9 @@ struct VariedValues {
   std::vector<std::string> values;
 };
 
-// Parses one --vary specification. Throws Error (usage) naming the specification when it has
-// no '=', no field, no value, an empty or repeated value, or varies `seed` (use --seeds).
+// Parses one `vary` specification. Throws Error (usage) naming SweepOptions::vary and the
+// specification when it has no '=', no field, no value, an empty or repeated value, or varies
+// `seed` (use SweepOptions::seeds).
 VariedValues parse_vary(const std::string& spec);
 
 // The grid: one list of "field=value" assignments per setting, last field fastest (see Grid).
@@ -90,7 +93,8 @@ std::vector<std::uint64_t> sweep_seeds(std::uint64_t master, int n);
 // Runs the sweep and returns its report; also writes it to <report_dir>/sweep.json. Every
 // setting's config is loaded and validated before anything runs: a bad config, --set or
 // --vary (unknown field, bad value, invalid result) throws Error (usage or input) naming the
-// field. Failed runs are not exceptions: they are listed in the report's `errors`.
+// field, and so does a repro_binary that is given but does not exist or cannot be executed
+// (Error (input)). Failed runs are not exceptions: they are listed in the report's `errors`.
 proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions& options);
 
 // --- statistics (sweep_stats.cc) ---

@@ -35,8 +35,10 @@
 //   REPRO_TRACE_STEP=K       the step to trace (a non-negative integer; else Error (usage))
 //   REPRO_TRACE_FILE=PATH    where the trace goes (required with REPRO_TRACE_STEP)
 //   REPRO_TRACE_STOP=1       after the window, record the run as interrupted ("stopped after
-//                            the trace window at step K") and exit the process with status 0,
-//                            so that tracing step K costs steps 0..K only. Default: go on.
+//                            the trace window at step K") and throw TraceWindowClosed from
+//                            record_step(K) (repro/session.h): uncaught, it ends the process
+//                            there, so that tracing step K costs steps 0..K only; the built-in
+//                            trainer catches it (`repro run` exits 0). Default: go on.
 //   REPRO_TRACE_SET=A;B;...  config assignments (as `repro run --set`), applied to the config
 //                            a new Session is given before anything else: `--knobs` changes
 //                            determinism.* settings this way.
@@ -107,13 +109,16 @@ std::string format_trace_report(const proto::TraceReport& report);
 std::string format_trace(const proto::Trace& trace);
 
 // `repro trace`: re-executes runs with tracing on for one step (see repro/rerun.h for how a
-// run is re-executed; the re-executions stop after the window and their run directories are
-// removed). Trace files go to `<run dir>/traces/step-<K>[-<label>].trace` of the run traced.
+// run is re-executed; the re-executions stop after the window, REPRO_TRACE_STOP above, whatever
+// their exit status, and their run directories are removed). Trace files go to
+// `<run dir>/traces/step-<K>[-<label>].trace` of the run traced.
 struct TraceOptions {
   int64_t step = -1;          // -1: the first divergent step of the two records (repro/compare.h)
   bool knobs = false;         // also run the settings matrix (below)
   std::string repro_binary;   // default: this executable
+  // Re-execute although inputs changed since the run (repro/rerun.h, RerunOptions); default off.
   bool allow_data_change = false;
+  bool allow_model_change = false;
   bool allow_changed_code = false;
 };
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "fleet/check_report.h"
+#include "util/child.h"
 #include "util/process.h"
 #include "repro/compare.h"
 #include "repro/config.h"
@@ -27,14 +28,6 @@ std::string entry_name(const proto::CheckEntry& e) {
   return e.has_name() ? e.name() : fs::path(e.config()).stem().string();
 }
 
-struct PlannedRun {
-  std::string entry;
-  int index;  // 1-based
-  std::string dir;
-  std::vector<std::string> argv;
-  std::string log;
-};
-
 // Copies a run directory to `dest` as a whole: into a temporary name, then renamed.
 void replace_dir(const std::string& from, const std::string& dest) {
   const fs::path tmp = fs::path(dest).parent_path() / ("." + fs::path(dest).filename().string() + ".tmp");
@@ -47,13 +40,13 @@ void replace_dir(const std::string& from, const std::string& dest) {
 
 }  // namespace
 
-bool CheckResult::passed() const {
-  if (!errors.empty()) return false;
-  for (const auto& c : comparisons) {
-    if (exit_code_of(c.report) != 0) return false;
+bool check_passed(const proto::CheckReport& report) {
+  if (report.errors_size() > 0) return false;
+  for (const auto& c : report.comparisons()) {
+    if (exit_code_of(c.report()) != 0) return false;
   }
-  for (const auto& e : envelope_checks) {
-    if (!e.check.inside()) return false;
+  for (const auto& e : report.envelope_checks()) {
+    if (!e.check().inside()) return false;
   }
   return true;
 }
@@ -74,12 +67,25 @@ proto::CheckSuite load_suite(const std::string& path) {
   return suite;
 }
 
-CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_dir, const CheckOptions& options) {
-  CheckResult result;
+proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& suite_dir,
+                             const CheckOptions& options) {
+  if (options.runs < 1) {
+    throw Error::usage("CheckOptions::runs: must be >= 1 (got " + std::to_string(options.runs) + ")");
+  }
+  if (options.jobs < 1) {
+    throw Error::usage("CheckOptions::jobs: must be >= 1 (got " + std::to_string(options.jobs) + ")");
+  }
+  if (options.update_baseline && options.baseline_dir.empty()) {
+    throw Error::usage("CheckOptions::update_baseline: needs CheckOptions::baseline_dir");
+  }
+  const std::string repro_binary = internal::repro_binary_or_self(options.repro_binary, "CheckOptions::repro_binary");
+  proto::CheckReport report;
+  report.set_schema_version(kCheckReportSchemaVersion);
   const std::string report_dir = options.report_dir;
+  report.set_report_dir(report_dir);
   fs::create_directories(report_dir);
   // Plan every run; an entry whose config is bad is an error of that entry, not of the check.
-  std::vector<PlannedRun> planned;
+  std::vector<internal::ChildSpec> children;
   std::map<std::string, Tolerance> tolerances;
   std::map<std::string, proto::Envelope> envelopes;
   std::map<std::string, std::string> envelope_paths;
@@ -101,7 +107,7 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
         envelope_paths[name] = path;
       }
     } catch (const Error& err) {
-      result.errors.push_back(name + ": " + err.what());
+      report.add_errors(name + ": " + err.what());
       continue;
     }
     names.push_back(name);
@@ -110,30 +116,34 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
     fs::create_directories(runs_dir);
     const int runs = e.has_runs() ? e.runs() : options.runs;
     for (int i = 1; i <= std::max(runs, 1); ++i) {
-      PlannedRun run{name, i, runs_dir + "/run-" + std::to_string(i), {}, runs_dir + "/run-" + std::to_string(i) + ".log"};
-      run.argv = {options.repro_binary, "run", "--config", config};
-      for (const auto& s : sets) {
-        run.argv.push_back("--set");
-        run.argv.push_back(s);
-      }
-      planned.push_back(run);
+      auto* run = report.add_runs();
+      run->set_entry(name);
+      run->set_index(i);
+      run->set_dir(runs_dir + "/run-" + std::to_string(i));
+      run->set_log(run->dir() + ".log");
+      children.push_back({internal::repro_run_argv(repro_binary, config, sets),
+                          internal::child_environment({run->dir(), "", {}, {}}), "", run->log(), run->log()});
     }
   }
   // Run them, at most `jobs` at once, each in a fresh process with its own log.
-  auto env = internal::current_environment();
-  env.erase("REPRO_REEXECUTED");
-  std::vector<internal::ChildSpec> children;
-  for (const auto& run : planned) {
-    children.push_back({run.argv, env, "", run.log, run.log});
-    children.back().env["REPRO_RUN_DIR"] = run.dir;
-  }
   internal::run_children(children, options.jobs, [&](std::size_t index, int code) {
-    const PlannedRun& run = planned[index];
-    spdlog::info("{} run {}: exit {}", run.entry, run.index, code);
-    if (code != 0) result.errors.push_back(run.entry + ": run " + std::to_string(run.index) + " exited with " +
-                                           std::to_string(code) + " (log: " + run.log + ")");
+    auto* run = report.mutable_runs(static_cast<int>(index));
+    run->set_exit_code(code);
+    spdlog::info("{} run {}: exit {}", run->entry(), run->index(), code);
   });
+  for (const auto& run : report.runs()) {
+    if (run.exit_code() != 0) {
+      report.add_errors(run.entry() + ": run " + std::to_string(run.index()) + " exited with " +
+                        std::to_string(run.exit_code()) + " (log: " + run.log() + ")");
+    }
+  }
   // Compare each run with the first, and the first with the baseline.
+  auto add_comparison = [&](const std::string& entry, const std::string& name, proto::ComparisonReport r) {
+    auto* c = report.add_comparisons();
+    c->set_entry(entry);
+    c->set_name(name);
+    *c->mutable_report() = std::move(r);
+  };
   for (const auto& name : names) {
     const std::string first_dir = report_dir + "/runs/" + name + "/run-1";
     if (!fs::exists(first_dir + "/record.pb")) continue;
@@ -141,28 +151,44 @@ CheckResult run_check(const proto::CheckSuite& suite, const std::string& suite_d
     for (int i = 2;; ++i) {
       const std::string dir = report_dir + "/runs/" + name + "/run-" + std::to_string(i);
       if (!fs::exists(dir + "/record.pb")) break;
-      result.comparisons.push_back({name, "run " + std::to_string(i) + " vs run 1",
-                                    compare_runs(first, read_run(dir), tolerances[name])});
+      add_comparison(name, "run " + std::to_string(i) + " vs run 1",
+                     compare_runs(first, read_run(dir), tolerances[name]));
     }
     if (envelopes.count(name)) {
       for (int i = 1;; ++i) {
         const std::string dir = report_dir + "/runs/" + name + "/run-" + std::to_string(i);
         if (!fs::exists(dir + "/record.pb")) break;
-        result.envelope_checks.push_back({name, "run " + std::to_string(i) + " vs envelope",
-                                          check_envelope(envelopes[name], read_run(dir), envelope_paths[name])});
+        auto* e = report.add_envelope_checks();
+        e->set_entry(name);
+        e->set_name("run " + std::to_string(i) + " vs envelope");
+        *e->mutable_check() = check_envelope(envelopes[name], read_run(dir), envelope_paths[name]);
       }
     }
     const std::string baseline = options.baseline_dir.empty() ? "" : options.baseline_dir + "/" + name;
     if (!baseline.empty() && fs::exists(baseline + "/record.pb")) {
-      result.comparisons.push_back({name, "run 1 vs baseline", compare_runs(read_run(baseline), first, tolerances[name])});
+      add_comparison(name, "run 1 vs baseline", compare_runs(read_run(baseline), first, tolerances[name]));
     }
     if (options.update_baseline && !baseline.empty()) {
       replace_dir(first_dir, baseline);
       spdlog::info("{}: baseline updated ({})", name, baseline);
     }
   }
-  internal::write_check_report(result, options);
-  return result;
+  report.set_passed(check_passed(report));
+  internal::write_check_report(report, options);
+  return report;
+}
+
+proto::CheckReport check_against_envelope(const std::string& envelope_path, const std::vector<std::string>& run_dirs) {
+  const proto::Envelope envelope = load_envelope(envelope_path);
+  proto::CheckReport report;
+  report.set_schema_version(kCheckReportSchemaVersion);
+  for (const auto& dir : run_dirs) {
+    auto* e = report.add_envelope_checks();
+    e->set_name(dir);
+    *e->mutable_check() = check_envelope(envelope, read_run(dir), envelope_path);
+  }
+  report.set_passed(check_passed(report));
+  return report;
 }
 
 }  // namespace repro

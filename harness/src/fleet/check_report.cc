@@ -8,10 +8,13 @@
 #include <map>
 #include <sstream>
 
+#include "util/child.h"
+#include "util/fileutil.h"
 #include "util/process.h"
 #include "repro/compare.h"
 #include "repro/envelope.h"
 #include "repro/environment.h"
+#include "repro/error.h"
 
 namespace repro::internal {
 namespace {
@@ -54,9 +57,12 @@ std::string differences_text(const proto::ComparisonReport& r) {
 
 // tools/plot_divergence beside the source tree the binary was built in, or installed beside it.
 std::string find_plot_tool() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
+  fs::path exe;
+  try {
+    exe = internal::self_executable();
+  } catch (const Error&) {
+    return "";
+  }
   for (const fs::path& candidate : {exe.parent_path() / "../tools/plot_divergence",
                                     exe.parent_path() / "../../tools/plot_divergence",
                                     exe.parent_path() / "../share/reprotorch/tools/plot_divergence"}) {
@@ -67,59 +73,59 @@ std::string find_plot_tool() {
 
 }  // namespace
 
-std::string junit_xml(const CheckResult& result) {
-  std::map<std::string, std::vector<const CheckComparison*>> by_entry;
-  std::map<std::string, std::vector<const CheckEnvelope*>> envelopes_by_entry;
-  for (const auto& c : result.comparisons) by_entry[c.entry].push_back(&c);
-  for (const auto& e : result.envelope_checks) {
-    envelopes_by_entry[e.entry].push_back(&e);
-    by_entry[e.entry];  // an entry with envelope checks only still gets its testsuite
+std::string junit_xml(const proto::CheckReport& result) {
+  std::map<std::string, std::vector<const proto::CheckComparison*>> by_entry;
+  std::map<std::string, std::vector<const proto::CheckEnvelope*>> envelopes_by_entry;
+  for (const auto& c : result.comparisons()) by_entry[c.entry()].push_back(&c);
+  for (const auto& e : result.envelope_checks()) {
+    envelopes_by_entry[e.entry()].push_back(&e);
+    by_entry[e.entry()];  // an entry with envelope checks only still gets its testsuite
   }
   int failures = 0;
-  for (const auto& c : result.comparisons) failures += failed(c.report) ? 1 : 0;
-  for (const auto& e : result.envelope_checks) failures += e.check.inside() ? 0 : 1;
+  for (const auto& c : result.comparisons()) failures += failed(c.report()) ? 1 : 0;
+  for (const auto& e : result.envelope_checks()) failures += e.check().inside() ? 0 : 1;
   std::ostringstream x;
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     << "<testsuites name=\"repro check\" tests=\""
-    << result.comparisons.size() + result.envelope_checks.size() + result.errors.size() << "\" failures=\""
-    << failures << "\" errors=\"" << result.errors.size() << "\">\n";
+    << result.comparisons_size() + result.envelope_checks_size() + result.errors_size() << "\" failures=\"" << failures
+    << "\" errors=\"" << result.errors_size() << "\">\n";
   for (const auto& [entry, comparisons] : by_entry) {
     const auto& envelope_checks = envelopes_by_entry[entry];
     int entry_failures = 0;
-    for (const auto* c : comparisons) entry_failures += failed(c->report) ? 1 : 0;
-    for (const auto* e : envelope_checks) entry_failures += e->check.inside() ? 0 : 1;
+    for (const auto* c : comparisons) entry_failures += failed(c->report()) ? 1 : 0;
+    for (const auto* e : envelope_checks) entry_failures += e->check().inside() ? 0 : 1;
     x << "  <testsuite name=\"" << xml_escape(entry) << "\" tests=\"" << comparisons.size() + envelope_checks.size()
       << "\" failures=\"" << entry_failures << "\">\n";
     for (const auto* c : comparisons) {
-      x << "    <testcase classname=\"repro.check." << xml_escape(entry) << "\" name=\"" << xml_escape(c->name)
+      x << "    <testcase classname=\"repro.check." << xml_escape(entry) << "\" name=\"" << xml_escape(c->name())
         << "\">\n";
-      if (failed(c->report)) {
-        x << "      <failure message=\"" << xml_escape(c->report.summary()) << "\">"
-          << xml_escape(c->report.summary() + "\n" + differences_text(c->report)) << "</failure>\n";
-      } else if (c->report.differences_size() > 0) {
-        x << "      <system-out>" << xml_escape(c->report.summary() + "\n" + differences_text(c->report))
+      if (failed(c->report())) {
+        x << "      <failure message=\"" << xml_escape(c->report().summary()) << "\">"
+          << xml_escape(c->report().summary() + "\n" + differences_text(c->report())) << "</failure>\n";
+      } else if (c->report().differences_size() > 0) {
+        x << "      <system-out>" << xml_escape(c->report().summary() + "\n" + differences_text(c->report()))
           << "</system-out>\n";
       }
       x << "    </testcase>\n";
     }
     for (const auto* e : envelope_checks) {
-      const std::string text = format_envelope_check(e->check);
-      x << "    <testcase classname=\"repro.check." << xml_escape(entry) << "\" name=\"" << xml_escape(e->name)
+      const std::string text = format_envelope_check(e->check());
+      x << "    <testcase classname=\"repro.check." << xml_escape(entry) << "\" name=\"" << xml_escape(e->name())
         << "\">\n";
-      if (!e->check.inside()) {
+      if (!e->check().inside()) {
         x << "      <failure message=\"" << xml_escape(text.substr(0, text.find('\n'))) << "\">" << xml_escape(text)
           << "</failure>\n";
-      } else if (e->check.notes_size() > 0) {
+      } else if (e->check().notes_size() > 0) {
         x << "      <system-out>" << xml_escape(text) << "</system-out>\n";
       }
       x << "    </testcase>\n";
     }
     x << "  </testsuite>\n";
   }
-  if (!result.errors.empty()) {
-    x << "  <testsuite name=\"errors\" tests=\"" << result.errors.size() << "\" errors=\"" << result.errors.size()
+  if (result.errors_size() > 0) {
+    x << "  <testsuite name=\"errors\" tests=\"" << result.errors_size() << "\" errors=\"" << result.errors_size()
       << "\">\n";
-    for (const auto& e : result.errors) {
+    for (const auto& e : result.errors()) {
       x << "    <testcase classname=\"repro.check\" name=\"" << xml_escape(e.substr(0, e.find(':')))
         << "\">\n      <error message=\"" << xml_escape(e) << "\"/>\n    </testcase>\n";
     }
@@ -129,18 +135,18 @@ std::string junit_xml(const CheckResult& result) {
   return x.str();
 }
 
-void write_check_report(const CheckResult& result, const CheckOptions& options) {
+void write_check_report(const proto::CheckReport& result, const CheckOptions& options) {
   const fs::path dir = options.report_dir;
   const std::string plot_tool = find_plot_tool();
   std::ostringstream md;
   md << "# repro check: " << (result.passed() ? "passed" : "FAILED") << "\n\n"
      << "| entry | comparison | verdict | summary | plot |\n| --- | --- | --- | --- | --- |\n";
-  for (const auto& c : result.comparisons) {
-    const fs::path base = dir / c.entry / slug(c.name);
+  for (const auto& c : result.comparisons()) {
+    const fs::path base = dir / c.entry() / slug(c.name());
     fs::create_directories(base.parent_path());
-    std::ofstream(base.string() + ".json") << to_json(c.report);
+    std::ofstream(base.string() + ".json") << to_json(c.report());
     std::string plot = "-";
-    if (failed(c.report) && c.report.steps_compared() > 0) {
+    if (failed(c.report()) && c.report().steps_compared() > 0) {
       if (plot_tool.empty() || !fs::exists("/usr/bin/python3")) {
         plot = "skipped: tools/plot_divergence or /usr/bin/python3 not found";
       } else {
@@ -152,16 +158,17 @@ void write_check_report(const CheckResult& result, const CheckOptions& options) 
                          : "failed (see " + fs::relative(base, dir).string() + ".plot.log)";
       }
     }
-    md << "| " << c.entry << " | " << c.name << " | " << proto::Verdict_Name(c.report.verdict()) << " | "
-       << c.report.summary() << " | " << plot << " |\n";
+    md << "| " << c.entry() << " | " << c.name() << " | " << proto::Verdict_Name(c.report().verdict()) << " | "
+       << c.report().summary() << " | " << plot << " |\n";
   }
-  for (const auto& e : result.envelope_checks) {
-    const std::string text = format_envelope_check(e.check);
-    md << "| " << e.entry << " | " << e.name << " | " << (e.check.inside() ? "INSIDE" : "OUTSIDE") << " | "
+  for (const auto& e : result.envelope_checks()) {
+    const std::string text = format_envelope_check(e.check());
+    md << "| " << e.entry() << " | " << e.name() << " | " << (e.check().inside() ? "INSIDE" : "OUTSIDE") << " | "
        << text.substr(0, text.find('\n')) << " | - |\n";
   }
-  for (const auto& e : result.errors) md << "\nerror: " << e << "\n";
+  for (const auto& e : result.errors()) md << "\nerror: " << e << "\n";
   std::ofstream(dir / "summary.md") << md.str();
+  internal::write_file_atomic((dir / "check.json").string(), to_json(result));
   if (!options.junit_path.empty()) {
     std::ofstream junit(options.junit_path);
     junit << junit_xml(result);

@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "util/process.h"
+#include "repro/compare.h"
 #include "repro/config.h"
 #include "repro/digest.h"
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "run/run_identity.h"
+#include "util/child.h"
+#include "util/process.h"
 
 namespace repro {
 namespace {
@@ -28,25 +30,6 @@ proto::Difference difference(const std::string& category, const std::string& fie
   d.set_affects_numerics(true);
   d.set_explanation(explanation);
   return d;
-}
-
-// The child's environment: ours, with every numerics variable replaced by the recorded ones.
-std::map<std::string, std::string> rerun_environment(const proto::RunRecord& record, const std::string& run_dir) {
-  auto env = internal::current_environment();
-  for (auto it = env.begin(); it != env.end();) {
-    it = is_numerics_variable(it->first) ? env.erase(it) : std::next(it);
-  }
-  for (const auto& [k, v] : record.environment().numerics_env()) env[k] = v;
-  env.erase("REPRO_REEXECUTED");
-  env["REPRO_RUN_DIR"] = run_dir;
-  env["REPRO_RERUN_OF"] = record.run_id();
-  return env;
-}
-
-std::string self_executable() {
-  std::error_code ec;
-  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("/proc/self/exe") : p.string();
 }
 
 // Adds a difference when the file's content is no longer the recorded one.
@@ -88,6 +71,12 @@ std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record) {
   return changed;
 }
 
+std::string allowing_option(const proto::Difference& changed) {
+  return changed.category() == "data"    ? "allow_data_change"
+         : changed.category() == "model" ? "allow_model_change"
+                                         : "allow_changed_code";
+}
+
 RerunResult rerun(const RunData& original, const RerunOptions& options) {
   const auto& h = original.header;
   RerunResult result;
@@ -103,26 +92,40 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   }
   if (!result.refused.empty()) return result;
 
-  const std::string runs_dir =
-      options.runs_dir.empty() ? fs::path(original.dir).lexically_normal().parent_path().string() : options.runs_dir;
-  fs::create_directories(runs_dir);
-  const std::string run_dir = runs_dir + "/" + internal::make_run_id(h.run_id().empty() ? "run" : "rerun");
+  // What to run, checked before anything is written: a built-in run from its recorded config
+  // by `repro run`, a user's program from its recorded argv in its recorded directory.
+  const bool builtin = h.origin() == "repro run";
   internal::ChildSpec child;
-  child.env = rerun_environment(h, run_dir);
-  for (const auto& [k, v] : options.extra_env) child.env[k] = v;
-  child.stdout_path = "-2";
-  std::string config_file;
-  if (h.origin() == "repro run") {
-    // The recorded resolved config, seed included, is the whole description of the run.
-    config_file = run_dir + ".config.textproto";
-    std::ofstream(config_file) << config_to_text(h.config());
-    child.argv = {options.repro_binary.empty() ? self_executable() : options.repro_binary, "run", "--config",
-                  config_file};
+  if (builtin) {
+    child.argv = {internal::repro_binary_or_self(options.repro_binary, "RerunOptions::repro_binary")};
   } else {
     if (h.argv().empty()) throw Error::input(original.dir + "/record.pb: no argv recorded; cannot re-execute");
     child.argv.assign(h.argv().begin(), h.argv().end());
     if (!h.code().executable_path().empty()) child.argv[0] = h.code().executable_path();
     child.cwd = h.cwd();
+    if (!child.cwd.empty() && !fs::is_directory(child.cwd)) {
+      throw Error::input(original.dir + "/record.pb: the recorded working directory " + child.cwd +
+                         " does not exist; cannot re-execute");
+    }
+    internal::require_executable(child.argv[0], original.dir + "/record.pb: the recorded executable", child.cwd);
+  }
+
+  const std::string runs_dir =
+      options.runs_dir.empty() ? fs::path(original.dir).lexically_normal().parent_path().string() : options.runs_dir;
+  fs::create_directories(runs_dir);
+  const std::string run_dir = runs_dir + "/" + internal::make_run_id(h.run_id().empty() ? "run" : "rerun");
+  // The recorded numerics variables replace ours (thread counts, CPU-kernel pins, OMP_*...).
+  internal::ChildEnvironment env{run_dir, h.run_id(), is_numerics_variable, {}};
+  for (const auto& [k, v] : h.environment().numerics_env()) env.set[k] = v;
+  for (const auto& [k, v] : options.extra_env) env.set[k] = v;
+  child.env = internal::child_environment(env);
+  child.stdout_path = "-2";
+  std::string config_file;
+  if (builtin) {
+    // The recorded resolved config, seed included, is the whole description of the run.
+    config_file = run_dir + ".config.textproto";
+    std::ofstream(config_file) << config_to_text(h.config());
+    child.argv = internal::repro_run_argv(child.argv[0], config_file, {});
   }
   spdlog::info("rerunning {} in a fresh process into {}", h.run_id(), run_dir);
   result.exit_code = internal::wait_child(internal::spawn(child));
@@ -133,6 +136,26 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   }
   result.run_dir = run_dir;
   return result;
+}
+
+proto::ComparisonReport refusal_report(const RunData& original, const std::vector<proto::Difference>& refused) {
+  if (refused.empty()) throw Error::internal("refusal_report: nothing was refused");
+  proto::ComparisonReport report;
+  report.set_schema_version(kComparisonReportSchemaVersion);
+  report.set_run_a(original.dir);
+  report.set_run_id_a(original.header.run_id());
+  report.set_verdict(proto::INCOMPARABLE);
+  report.set_summary("refused: " + refused.front().explanation() +
+                     " (RerunOptions::" + allowing_option(refused.front()) + " runs anyway)");
+  for (const auto& d : refused) *report.add_differences() = d;
+  return report;
+}
+
+proto::ComparisonReport rerun_and_compare(const RunData& original, const RerunOptions& options,
+                                          const Tolerance& tolerance) {
+  const RerunResult result = rerun(original, options);
+  if (!result.refused.empty()) return refusal_report(original, result.refused);
+  return compare_runs(original, read_run(result.run_dir), tolerance);
 }
 
 }  // namespace repro

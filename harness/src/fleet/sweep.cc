@@ -9,6 +9,7 @@
 #include <set>
 
 #include "util/fileutil.h"
+#include "util/child.h"
 #include "util/process.h"
 #include "repro/config.h"
 #include "repro/determinism.h"
@@ -37,14 +38,15 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
   return out;
 }
 
-// A --vary value checked on its own, so that its error names --vary rather than --set.
+// A varied value checked on its own, so that its error names SweepOptions::vary rather than
+// the --set that apply_override names.
 void check_assignment(const proto::RunConfig& base, const std::string& assignment) {
   proto::RunConfig copy = base;
   try {
     apply_override(&copy, assignment);
   } catch (const Error& e) {
     std::string message = e.what();
-    if (message.rfind("--set ", 0) == 0) message = "--vary " + message.substr(6);
+    if (message.rfind("--set ", 0) == 0) message = "SweepOptions::vary " + message.substr(6);
     throw Error::usage(message);
   }
 }
@@ -60,17 +62,21 @@ struct PlannedRun {
 VariedValues parse_vary(const std::string& spec) {
   const auto eq = spec.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw Error::usage("--vary " + spec + ": expected field=value1,value2,...");
+    throw Error::usage("SweepOptions::vary " + spec + ": expected field=value1,value2,...");
   }
   VariedValues varied;
   varied.field = spec.substr(0, eq);
-  if (varied.field == "seed") throw Error::usage("--vary " + spec + ": seeds are varied with --seeds N");
+  if (varied.field == "seed") {
+    throw Error::usage("SweepOptions::vary " + spec + ": seeds are varied with SweepOptions::seeds");
+  }
   const std::string values = spec.substr(eq + 1);
   varied.values = split(values, values.find(';') != std::string::npos ? ';' : ',');
   std::set<std::string> seen;
   for (const auto& v : varied.values) {
-    if (v.empty()) throw Error::usage("--vary " + spec + ": " + varied.field + " has an empty value");
-    if (!seen.insert(v).second) throw Error::usage("--vary " + spec + ": " + varied.field + " repeats value '" + v + "'");
+    if (v.empty()) throw Error::usage("SweepOptions::vary " + spec + ": " + varied.field + " has an empty value");
+    if (!seen.insert(v).second) {
+      throw Error::usage("SweepOptions::vary " + spec + ": " + varied.field + " repeats value '" + v + "'");
+    }
   }
   return varied;
 }
@@ -78,7 +84,9 @@ VariedValues parse_vary(const std::string& spec) {
 std::vector<std::vector<std::string>> expand_grid(const std::vector<VariedValues>& fields) {
   std::set<std::string> names;
   for (const auto& f : fields) {
-    if (!names.insert(f.field).second) throw Error::usage("--vary " + f.field + ": the field is varied twice");
+    if (!names.insert(f.field).second) {
+      throw Error::usage("SweepOptions::vary " + f.field + ": the field is varied twice");
+    }
   }
   std::vector<std::vector<std::string>> grid = {{}};
   for (const auto& f : fields) {
@@ -104,11 +112,15 @@ std::vector<std::uint64_t> sweep_seeds(std::uint64_t master, int n) {
 }
 
 proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions& options) {
-  if (options.seeds < 2) throw Error::usage("repro sweep: --seeds must be >= 2 (got " + std::to_string(options.seeds) + ")");
-  if (options.jobs < 1) throw Error::usage("repro sweep: -j must be >= 1 (got " + std::to_string(options.jobs) + ")");
-  if (options.repro_binary.empty()) throw Error::usage("repro sweep: no repro binary to run");
+  if (options.seeds < 2) {
+    throw Error::usage("SweepOptions::seeds: must be >= 2 (got " + std::to_string(options.seeds) + ")");
+  }
+  if (options.jobs < 1) {
+    throw Error::usage("SweepOptions::jobs: must be >= 1 (got " + std::to_string(options.jobs) + ")");
+  }
+  const std::string repro_binary = internal::repro_binary_or_self(options.repro_binary, "SweepOptions::repro_binary");
 
-  // Plan: the base config, each --vary value on its own, then each setting as a whole.
+  // Plan: the base config, each varied value on its own, then each setting as a whole.
   const proto::RunConfig base = load_config(config_path, options.sets);
   std::vector<VariedValues> fields;
   for (const auto& spec : options.vary) {
@@ -132,8 +144,6 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
 
   std::vector<PlannedRun> planned;
   std::vector<internal::ChildSpec> children;
-  auto env = internal::current_environment();
-  env.erase("REPRO_REEXECUTED");
   std::vector<proto::RunConfig> configs;  // every setting validated before anything is written
   for (const auto& assignments : grid) {
     std::vector<std::string> sets = options.sets;
@@ -158,11 +168,10 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
       run->set_dir(dir);
       planned.push_back({static_cast<int>(g), static_cast<int>(i), dir});
       internal::ChildSpec child;
-      child.argv = {options.repro_binary, "run", "--config", config_path};
-      for (const auto& s : sets) child.argv.insert(child.argv.end(), {"--set", s});
-      child.argv.insert(child.argv.end(), {"--set", "seed=" + std::to_string(seeds[i])});
-      child.env = env;
-      child.env["REPRO_RUN_DIR"] = options.report_dir + "/" + dir;
+      std::vector<std::string> run_sets = sets;
+      run_sets.push_back("seed=" + std::to_string(seeds[i]));
+      child.argv = internal::repro_run_argv(repro_binary, config_path, run_sets);
+      child.env = internal::child_environment({options.report_dir + "/" + dir, "", {}, {}});
       child.stdout_path = child.stderr_path = options.report_dir + "/" + dir + ".log";
       children.push_back(std::move(child));
     }

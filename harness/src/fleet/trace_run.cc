@@ -11,6 +11,7 @@
 #include "repro/error.h"
 #include "repro/rerun.h"
 #include "repro/trace.h"
+#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -52,21 +53,26 @@ proto::Trace trace_with(const RunData& run, int64_t step, const TraceOptions& op
   r.repro_binary = options.repro_binary;
   r.runs_dir = scratch.path;
   r.allow_data_change = options.allow_data_change;
+  r.allow_model_change = options.allow_model_change;
   r.allow_changed_code = options.allow_changed_code;
-  r.extra_env = {{"REPRO_TRACE_STEP", std::to_string(step)}, {"REPRO_TRACE_FILE", path}, {"REPRO_TRACE_STOP", "1"}};
+  r.extra_env = {
+      {internal::kEnvTraceStep, std::to_string(step)}, {internal::kEnvTraceFile, path}, {internal::kEnvTraceStop, "1"}};
   std::string sets;
   for (const auto& k : knobs) {
     sets += (sets.empty() ? "" : ";") + k.setting + "=" + k.to;
     for (const auto& [name, value] : k.env) r.extra_env[name] = value;
   }
-  if (!sets.empty()) r.extra_env["REPRO_TRACE_SET"] = sets;
+  if (!sets.empty()) r.extra_env[internal::kEnvTraceSet] = sets;
   spdlog::info("tracing step {} of {}{}", step, run.header.run_id(), sets.empty() ? "" : " with " + sets);
   const RerunResult result = rerun(run, r);
   if (!result.refused.empty()) {
-    std::string why;
-    for (const auto& d : result.refused) why += (why.empty() ? "" : "; ") + d.explanation();
-    throw Error::input("cannot re-execute " + run.dir + ": " + why +
-                       " (--allow-data-change / --allow-changed-code run anyway)");
+    std::string why, allow;
+    for (const auto& d : result.refused) {
+      why += (why.empty() ? "" : "; ") + d.explanation();
+      const std::string option = "TraceOptions::" + allowing_option(d);
+      if (allow.find(option) == std::string::npos) allow += (allow.empty() ? "" : ", ") + option;
+    }
+    throw Error::input("cannot re-execute " + run.dir + ": " + why + " (" + allow + " runs anyway)");
   }
   if (!fs::exists(path)) {
     throw Error::internal("the re-execution of " + run.dir + " exited with status " +
@@ -81,7 +87,7 @@ void check_step(const RunData& run, int64_t step) {
   for (const auto& s : run.steps) {
     if (s.step() == step) return;
   }
-  throw Error::usage("--step " + std::to_string(step) + ": " + run.dir + " recorded no such step (" +
+  throw Error::usage("TraceOptions::step " + std::to_string(step) + ": " + run.dir + " recorded no such step (" +
                      std::to_string(run.steps.size()) + " steps)");
 }
 
@@ -94,7 +100,8 @@ int64_t divergent_step(const RunData& a, const RunData& b) {
   }
   if (!k) {
     throw Error::usage("the records of " + a.dir + " and " + b.dir +
-                       " do not diverge (losses and parameter digests equal); give --step K to trace a step anyway");
+                       " do not diverge (losses and parameter digests equal); give TraceOptions::step K to "
+                       "trace a step anyway");
   }
   return *k;
 }
@@ -184,7 +191,7 @@ proto::TraceReport trace_runs(const RunData& a, const RunData* b, const TraceOpt
   const bool chosen = options.step >= 0;
   int64_t step = options.step;
   if (!chosen) {
-    if (b == nullptr) throw Error::usage("--step: required when tracing a single run");
+    if (b == nullptr) throw Error::usage("TraceOptions::step: required when tracing a single run");
     step = divergent_step(a, *b);
   }
   check_step(a, step);

@@ -5,12 +5,19 @@
 #include <ATen/Version.h>
 #include <torch/utils.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <random>
+#include <vector>
 
 #include "repro/environment.h"
 #include "repro/error.h"
+#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -70,6 +77,23 @@ std::map<std::string, std::string> missing_pins(const proto::DeterminismConfig& 
   return pins;
 }
 
+void reexecute_with_pins(const std::map<std::string, std::string>& pins) {
+  if (std::getenv(internal::kEnvReexecuted) != nullptr) {
+    throw Error::internal("re-executed with " + pins.begin()->first + " but the pin is still not in effect");
+  }
+  for (const auto& [name, value] : pins) setenv(name.c_str(), value.c_str(), 1);
+  setenv(internal::kEnvReexecuted, "1", 1);
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  for (std::string arg; std::getline(in, arg, '\0');) argv.push_back(arg);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  // The running image itself, not the path it was started from (which may name a newer build).
+  execv("/proc/self/exe", args.data());
+  throw Error::internal(std::string("cannot re-execute /proc/self/exe: ") + std::strerror(errno));
+}
+
 proto::DeterminismApplied apply_determinism(const proto::DeterminismConfig& config, std::uint64_t master_seed,
                                             proto::Environment* environment) {
   const auto missing = missing_pins(config);
@@ -80,7 +104,7 @@ proto::DeterminismApplied apply_determinism(const proto::DeterminismConfig& conf
                        "or train through `repro run`, which re-executes itself with it");
   }
   proto::DeterminismApplied applied;
-  applied.set_reexecuted(std::getenv("REPRO_REEXECUTED") != nullptr);
+  applied.set_reexecuted(std::getenv(internal::kEnvReexecuted) != nullptr);
   const int intra = config.intra_op_threads();
   for (const char* var : {"OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"}) {
     set_variable(&applied, var, std::to_string(intra));

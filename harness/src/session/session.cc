@@ -24,6 +24,7 @@
 #include "run/run_identity.h"
 #include "session/session_resume.h"
 #include "trace/trace_window.h"
+#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -161,13 +162,13 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   if (config.model().has_torchscript()) {
     *h.mutable_model()->mutable_file() = internal::fingerprint_file("torchscript", config.model().torchscript().path());
   }
-  if (const char* of = std::getenv("REPRO_RERUN_OF")) h.set_rerun_of(of);
+  if (const char* of = std::getenv(internal::kEnvRerunOf)) h.set_rerun_of(of);
   h.set_status(proto::RUNNING);
   s.config = std::move(config);
 
   std::string dir = s.options.run_dir;
   if (dir.empty()) {
-    if (const char* d = std::getenv("REPRO_RUN_DIR")) dir = d;
+    if (const char* d = std::getenv(internal::kEnvRunDir)) dir = d;
   }
   if (dir.empty()) {
     const std::string runs = s.options.runs_dir.empty() ? s.config.record().runs_dir() : s.options.runs_dir;
@@ -283,11 +284,13 @@ void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras
     if (s.header_dirty) s.write_header();
   }
   if (traced && s.trace->request().stop) {
-    spdlog::info("run {} stops after the trace window at step {}", s.header.run_id(), step);
-    s.end(proto::INTERRUPTED, "stopped after the trace window at step " + std::to_string(step));
+    const std::string reason = "stopped after the trace window at step " + std::to_string(step);
+    spdlog::info("run {} {}", s.header.run_id(), reason);
+    s.end(proto::INTERRUPTED, reason);
+    // Left uncaught, the exception ends the process without unwinding: flush what it printed.
     spdlog::default_logger()->flush();
     std::fflush(nullptr);
-    _exit(0);
+    throw TraceWindowClosed(reason, step);
   }
   guard_nonfinite(step, loss, extras.grad_norm);
   if (s.trace && s.trace->request().step == step + 1) s.open_trace(nullptr, nullptr);

@@ -131,6 +131,10 @@ TrainOutcome train(const proto::RunConfig& config, SessionOptions options) {
     run_loop(session.config(), session, built_in);
     session.finish();
     outcome.status = proto::FINISHED;
+  } catch (const TraceWindowClosed& e) {
+    // REPRO_TRACE_STOP: the Session recorded the run as interrupted; nothing failed.
+    outcome.status = proto::INTERRUPTED;
+    outcome.reason = e.what();
   } catch (const Error& e) {
     session.fail(e.what());
     // Bad input found once training started (a corrupt data file, a batch larger than the

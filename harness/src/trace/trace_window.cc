@@ -14,6 +14,7 @@
 
 #include "repro/digest.h"
 #include "repro/error.h"
+#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -72,21 +73,25 @@ std::string optimizer_digest(const torch::optim::Optimizer& optimizer) {
 }  // namespace
 
 std::optional<TraceRequest> trace_request_from_env() {
-  const char* step = std::getenv("REPRO_TRACE_STEP");
+  const char* step = std::getenv(internal::kEnvTraceStep);
   if (step == nullptr) return std::nullopt;
   TraceRequest r;
   char* end = nullptr;
   errno = 0;
   const long long k = std::strtoll(step, &end, 10);
   if (*step == '\0' || *end != '\0' || errno != 0 || k < 0) {
-    throw Error::usage(std::string("REPRO_TRACE_STEP: '") + step + "' is not a step (a non-negative integer)");
+    throw Error::usage(std::string(internal::kEnvTraceStep) + ": '" + step +
+                       "' is not a step (a non-negative integer)");
   }
   r.step = k;
-  const char* file = std::getenv("REPRO_TRACE_FILE");
-  if (file == nullptr || *file == '\0') throw Error::usage("REPRO_TRACE_FILE: not set (required with REPRO_TRACE_STEP)");
+  const char* file = std::getenv(internal::kEnvTraceFile);
+  if (file == nullptr || *file == '\0') {
+    throw Error::usage(std::string(internal::kEnvTraceFile) + ": not set (required with " + internal::kEnvTraceStep +
+                       ")");
+  }
   r.file = file;
-  r.stop = env_flag("REPRO_TRACE_STOP");
-  if (const char* set = std::getenv("REPRO_TRACE_SET")) {
+  r.stop = env_flag(internal::kEnvTraceStop);
+  if (const char* set = std::getenv(internal::kEnvTraceSet)) {
     std::string all = set;
     for (std::size_t pos = 0; pos <= all.size();) {
       const std::size_t semi = std::min(all.find(';', pos), all.size());

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "repro/error.h"
+#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -28,9 +29,9 @@ void set_log_level(const std::string& level) {
   std::string name = level;
   std::string origin = "--log-level";
   if (name.empty()) {
-    const char* env = std::getenv("REPRO_LOG_LEVEL");
+    const char* env = std::getenv(internal::kEnvLogLevel);
     name = env != nullptr && *env != '\0' ? env : "info";
-    origin = "REPRO_LOG_LEVEL";
+    origin = internal::kEnvLogLevel;
   }
   const auto parsed = spdlog::level::from_str(name);
   // from_str maps anything unknown to "off"; only "off" itself may mean off.

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include "repro/error.h"
 
@@ -15,9 +17,23 @@ extern char** environ;
 namespace repro::internal {
 namespace {
 
+namespace fs = std::filesystem;
+
 int exit_code_of_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
 }  // namespace
+
+void require_executable(const std::string& path, const std::string& what, const std::string& cwd) {
+  if (path.empty()) throw Error::input(what + ": no executable given (empty path)");
+  fs::path p = path;
+  if (p.is_relative() && !cwd.empty()) p = fs::path(cwd) / p;
+  std::error_code ec;
+  const fs::file_status status = fs::status(p, ec);
+  if (!fs::exists(status)) throw Error::input(what + ": " + path + " does not exist");
+  if (!fs::is_regular_file(status) || access(p.c_str(), X_OK) != 0) {
+    throw Error::input(what + ": " + path + " is not an executable file");
+  }
+}
 
 std::map<std::string, std::string> current_environment() {
   std::map<std::string, std::string> env;
@@ -30,6 +46,7 @@ std::map<std::string, std::string> current_environment() {
 }
 
 pid_t spawn(const ChildSpec& spec) {
+  require_executable(spec.argv.empty() ? "" : spec.argv[0], "cannot start a child process", spec.cwd);
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : spec.env) env_strings.push_back(k + "=" + v);
   std::vector<char*> envp, argv;
@@ -87,6 +104,9 @@ pid_t wait_any(const std::vector<pid_t>& pids, int* exit_code) {
 
 void run_children(const std::vector<ChildSpec>& children, int jobs,
                   const std::function<void(std::size_t index, int exit_code)>& on_done) {
+  for (const auto& child : children) {
+    require_executable(child.argv.empty() ? "" : child.argv[0], "cannot start a child process", child.cwd);
+  }
   std::map<pid_t, std::size_t> running;
   std::size_t next = 0;
   while (next < children.size() || !running.empty()) {

@@ -19,11 +19,17 @@ struct ChildSpec {
   std::string stderr_path;                  // empty: inherit
 };
 
+// Throws Error (input) "<what>: <path> does not exist" or "<what>: <path> is not an executable
+// file" unless `path` (a relative one taken from `cwd` when that is not empty, as execve in a
+// child started there takes it) names a regular file this process may execute.
+void require_executable(const std::string& path, const std::string& what, const std::string& cwd = "");
+
 // This process's environment as a map.
 std::map<std::string, std::string> current_environment();
 
-// Starts the child. Throws Error (internal) when fork fails; a failing exec makes the child
-// exit with 127 (and cwd failure with 126).
+// Starts the child. Throws Error (input) before forking when argv[0] is not an executable file
+// (require_executable), Error (internal) when fork fails; an exec that fails all the same makes
+// the child exit with 127 (and cwd failure with 126).
 pid_t spawn(const ChildSpec& spec);
 
 // Waits for a child: its exit code, or 128 + signal number when a signal ended it.
@@ -33,8 +39,8 @@ int wait_child(pid_t pid);
 pid_t wait_any(const std::vector<pid_t>& pids, int* exit_code);
 
 // Runs `children`, at most `jobs` (>= 1) at once, in the order given; calls on_done(index,
-// exit code) in this thread as each one finishes (finishing order). Throws what spawn and
-// wait_any throw.
+// exit code) in this thread as each one finishes (finishing order). Every argv[0] is checked
+// (require_executable) before the first child starts. Throws what spawn and wait_any throw.
 void run_children(const std::vector<ChildSpec>& children, int jobs,
                   const std::function<void(std::size_t index, int exit_code)>& on_done);
 

@@ -1,0 +1,52 @@
+#include "util/child.h"
+
+#include <filesystem>
+#include <iterator>
+#include <system_error>
+
+#include "repro/error.h"
+#include "util/env_names.h"
+#include "util/process.h"
+
+namespace repro::internal {
+
+namespace fs = std::filesystem;
+
+const std::string& self_executable() {
+  // A throwing initialiser leaves the static uninitialised: the next call tries again.
+  static const std::string path = [] {
+    std::error_code ec;
+    const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) throw Error::internal("/proc/self/exe: cannot read this executable's path: " + ec.message());
+    return p.string();
+  }();
+  return path;
+}
+
+std::string repro_binary_or_self(const std::string& configured, const std::string& option) {
+  if (configured.empty()) return self_executable();
+  require_executable(configured, option);
+  return configured;
+}
+
+std::vector<std::string> repro_run_argv(const std::string& repro_binary, const std::string& config_file,
+                                        const std::vector<std::string>& sets) {
+  std::vector<std::string> argv = {repro_binary, "run", "--config", config_file};
+  for (const auto& s : sets) argv.insert(argv.end(), {"--set", s});
+  return argv;
+}
+
+std::map<std::string, std::string> child_environment(const ChildEnvironment& spec) {
+  if (spec.run_dir.empty()) throw Error::internal("child_environment: no run directory");
+  auto env = current_environment();
+  if (spec.drop) {
+    for (auto it = env.begin(); it != env.end();) it = spec.drop(it->first) ? env.erase(it) : std::next(it);
+  }
+  env.erase(kEnvReexecuted);
+  env[kEnvRunDir] = spec.run_dir;
+  if (!spec.rerun_of.empty()) env[kEnvRerunOf] = spec.rerun_of;
+  for (const auto& [name, value] : spec.set) env[name] = value;
+  return env;
+}
+
+}  // namespace repro::internal

@@ -1,0 +1,36 @@
+// Private: the name of every REPRO_* environment variable the harness sets or reads, with who
+// sets it and who reads it. No other file of harness/ spells these names out.
+#pragma once
+
+namespace repro::internal {
+
+// The directory a child records its run into (it must not exist). Set by child_environment
+// (util/child.h) for every `repro run` or user program that rerun, check and sweep start; read
+// by Session::start_new when SessionOptions::run_dir is empty.
+inline constexpr char kEnvRunDir[] = "REPRO_RUN_DIR";
+
+// The run id of the run being repeated. Set by rerun (fleet/rerun.cc) in its child; read by
+// Session::start_new into RunRecord.rerun_of.
+inline constexpr char kEnvRerunOf[] = "REPRO_RERUN_OF";
+
+// "1" in a process that re-executed itself to put CPU-kernel pins in place. Set by
+// reexecute_with_pins (run/determinism.cc) before it execs; read there (a second re-execution
+// is an error, not a loop) and by apply_determinism (DeterminismApplied.reexecuted). Dropped
+// by child_environment (util/child.h): a child applies its own pins.
+inline constexpr char kEnvReexecuted[] = "REPRO_REEXECUTED";
+
+// Op tracing (repro/trace.h): the step to trace, the trace file, "1" to stop after the window,
+// and ';'-separated config assignments. Set by `repro trace` (fleet/trace_run.cc) in the
+// processes it starts, or by anyone; read by trace_request_from_env (trace/trace_window.cc).
+inline constexpr char kEnvTraceStep[] = "REPRO_TRACE_STEP";
+inline constexpr char kEnvTraceFile[] = "REPRO_TRACE_FILE";
+inline constexpr char kEnvTraceStop[] = "REPRO_TRACE_STOP";
+inline constexpr char kEnvTraceSet[] = "REPRO_TRACE_SET";
+
+// The console log level when none is given (trace ... off). Set by the user; read by
+// set_log_level("") (util/log.cc).
+inline constexpr char kEnvLogLevel[] = "REPRO_LOG_LEVEL";
+
+// Not read by the harness: REPRO_PROTOC (the protoc that tools/plotlib uses).
+
+}  // namespace repro::internal

@@ -1,0 +1,126 @@
+// fleet/check.cc: what a check runs, checked before anything runs.
+#include "repro/check.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "repro/error.h"
+#include "testutil.h"
+
+namespace repro {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(CheckTest, MissingReproBinaryIsInputErrorBeforeAnythingRuns) {
+  testing::TempDir dir;
+  proto::CheckSuite suite;
+  suite.add_entry()->set_config(testing::config_path("mlp_synthetic.textproto"));
+  CheckOptions options;
+  options.repro_binary = dir / "repro";
+  options.report_dir = dir / "report";
+  try {
+    run_check(suite, dir.path().string(), options);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInput);
+    EXPECT_EQ(std::string(e.what()), "CheckOptions::repro_binary: " + (dir / "repro") + " does not exist");
+  }
+  EXPECT_FALSE(fs::exists(dir / "report"));
+}
+
+proto::CheckReport example_report() {
+  proto::CheckReport report;
+  report.set_report_dir("nightly");
+  auto* c = report.add_comparisons();
+  c->set_entry("mlp");
+  c->set_name("run 2 vs run 1");
+  c->mutable_report()->set_verdict(proto::IDENTICAL);
+  c->mutable_report()->set_summary("identical: 30 steps bitwise equal");
+  auto* d = c->mutable_report()->add_differences();
+  d->set_field("environment.hostname");
+  d->set_explanation("another host");
+  d->set_affects_numerics(false);
+  auto* e = report.add_envelope_checks();
+  e->set_entry("mlp");
+  e->set_name("run 1 vs envelope");
+  e->mutable_check()->set_inside(true);
+  e->mutable_check()->set_steps_checked(30);
+  return report;
+}
+
+TEST(CheckTest, TextReportEndsWithTheVerdictAndColoursItOnlyWhenAsked) {
+  proto::CheckReport report = example_report();
+  EXPECT_TRUE(check_passed(report));
+  const std::string body =
+      "mlp: run 2 vs run 1: identical: 30 steps bitwise equal\n"
+      "    [other]    environment.hostname: another host\n"
+      "mlp: run 1 vs envelope: inside the envelope: 30 steps and the final metrics within their bands\n";
+  EXPECT_EQ(format_check_report(report, false),
+            body + "check passed: 1 comparison(s), 1 envelope check(s), 0 error(s); report in nightly\n");
+  EXPECT_EQ(
+      format_check_report(report, true),
+      body + "\033[32mcheck passed\033[0m: 1 comparison(s), 1 envelope check(s), 0 error(s); report in nightly\n");
+
+  report.add_errors("broken: missing.textproto: cannot read");
+  EXPECT_FALSE(check_passed(report));
+  EXPECT_EQ(format_check_report(report, true),
+            body +
+                "error: broken: missing.textproto: cannot read\n"
+                "\033[31mcheck FAILED\033[0m: 1 comparison(s), 1 envelope check(s), 1 error(s); report in nightly\n");
+}
+
+TEST(CheckTest, EnvelopeChecksWithoutAnEntryAreNamedByTheirRun) {
+  proto::CheckReport report;
+  auto* e = report.add_envelope_checks();
+  e->set_name("runs/mlp-1");
+  e->mutable_check()->set_inside(false);
+  e->mutable_check()->set_first_step_outside(4);
+  e->mutable_check()->set_loss(2.5);
+  e->mutable_check()->set_low(0.5);
+  e->mutable_check()->set_high(1.5);
+  EXPECT_FALSE(check_passed(report));
+  const std::string text = format_check_report(report, false);
+  EXPECT_EQ(text.rfind("runs/mlp-1: outside the envelope at step 4: loss 2.5 not in ", 0), 0u) << text;
+  EXPECT_EQ(text.substr(text.find('\n') + 1), "check FAILED: 0 comparison(s), 1 envelope check(s), 0 error(s)\n");
+}
+
+TEST(CheckTest, DivergedComparisonFailsTheCheck) {
+  proto::CheckReport report = example_report();
+  report.mutable_comparisons(0)->mutable_report()->set_verdict(proto::DIVERGED);
+  EXPECT_FALSE(check_passed(report));
+  report.mutable_comparisons(0)->mutable_report()->set_verdict(proto::WITHIN_TOLERANCE);
+  EXPECT_TRUE(check_passed(report));
+  report.mutable_envelope_checks(0)->mutable_check()->set_inside(false);
+  EXPECT_FALSE(check_passed(report));
+}
+
+TEST(CheckTest, BadOptionsAreUsageErrorsNamingTheOption) {
+  testing::TempDir dir;
+  proto::CheckSuite suite;
+  suite.add_entry()->set_config(testing::config_path("mlp_synthetic.textproto"));
+  auto message = [&](const CheckOptions& options) {
+    try {
+      run_check(suite, dir.path().string(), options);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CheckOptions options;
+  options.report_dir = dir / "report";
+  options.jobs = 0;
+  EXPECT_EQ(message(options), "CheckOptions::jobs: must be >= 1 (got 0)");
+  options.jobs = 1;
+  options.runs = 0;
+  EXPECT_EQ(message(options), "CheckOptions::runs: must be >= 1 (got 0)");
+  options.runs = 1;
+  options.update_baseline = true;
+  EXPECT_EQ(message(options), "CheckOptions::update_baseline: needs CheckOptions::baseline_dir");
+  EXPECT_FALSE(fs::exists(dir / "report"));
+}
+
+}  // namespace
+}  // namespace repro

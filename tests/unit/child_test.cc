@@ -1,0 +1,118 @@
+// util/child.h and util/process.h: the executable, command line and environment of a child, and
+// a missing executable as an Error before anything starts.
+#include "util/child.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "repro/error.h"
+#include "testutil.h"
+#include "util/process.h"
+
+namespace repro {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The Error `fn` throws; a test failure when it throws none.
+template <typename Fn>
+Error error_of(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no repro::Error thrown";
+  return Error::internal("");
+}
+
+TEST(ChildTest, SelfExecutableIsThisBinary) {
+  EXPECT_EQ(internal::self_executable(), fs::canonical("/proc/self/exe").string());
+  EXPECT_EQ(fs::path(internal::self_executable()).filename(), "unit_tests");
+}
+
+TEST(ChildTest, MissingOrNonExecutableFileIsInputErrorNamingIt) {
+  testing::TempDir dir;
+  const Error missing = error_of([&] { internal::require_executable(dir / "nope", "Opts::binary"); });
+  EXPECT_EQ(missing.kind(), ErrorKind::kInput);
+  EXPECT_EQ(std::string(missing.what()), "Opts::binary: " + (dir / "nope") + " does not exist");
+
+  testing::write_file(dir / "plain", "#!/bin/sh\n");
+  fs::permissions(dir / "plain", fs::perms::owner_read | fs::perms::owner_write);
+  const Error plain = error_of([&] { internal::require_executable(dir / "plain", "Opts::binary"); });
+  EXPECT_EQ(plain.kind(), ErrorKind::kInput);
+  EXPECT_EQ(std::string(plain.what()), "Opts::binary: " + (dir / "plain") + " is not an executable file");
+  const Error directory = error_of([&] { internal::require_executable(dir.path().string(), "Opts::binary"); });
+  EXPECT_EQ(std::string(directory.what()), "Opts::binary: " + dir.path().string() + " is not an executable file");
+
+  // A relative path is taken from the child's working directory, as execve there takes it.
+  fs::permissions(dir / "plain", fs::perms::owner_all);
+  EXPECT_NO_THROW(internal::require_executable("./plain", "Opts::binary", dir.path().string()));
+  EXPECT_NO_THROW(internal::require_executable("/bin/sh", "Opts::binary"));
+  EXPECT_EQ(internal::repro_binary_or_self("", "Opts::binary"), internal::self_executable());
+  EXPECT_EQ(internal::repro_binary_or_self("/bin/sh", "Opts::binary"), "/bin/sh");
+  EXPECT_EQ(error_of([&] { internal::repro_binary_or_self(dir / "nope", "Opts::binary"); }).kind(), ErrorKind::kInput);
+}
+
+TEST(ChildTest, SpawnRefusesAMissingExecutableBeforeForking) {
+  testing::TempDir dir;
+  internal::ChildSpec spec;
+  spec.argv = {dir / "gone", "--help"};
+  spec.env = internal::current_environment();
+  const Error e = error_of([&] { internal::spawn(spec); });
+  EXPECT_EQ(e.kind(), ErrorKind::kInput);
+  EXPECT_NE(std::string(e.what()).find(dir / "gone"), std::string::npos) << e.what();
+
+  // run_children checks every child first: the good one before the bad one never starts.
+  internal::ChildSpec good;
+  good.argv = {"/bin/sh", "-c", "touch " + (dir / "ran")};
+  good.env = spec.env;
+  int finished = 0;
+  EXPECT_EQ(error_of([&] {
+              internal::run_children({good, spec}, 1, [&](std::size_t, int) { ++finished; });
+            }).kind(),
+            ErrorKind::kInput);
+  EXPECT_EQ(finished, 0);
+  EXPECT_FALSE(fs::exists(dir / "ran"));
+}
+
+TEST(ChildTest, ReproRunCommandLine) {
+  EXPECT_EQ(internal::repro_run_argv("/usr/bin/repro", "c.textproto", {"train.steps=3", "seed=9"}),
+            (std::vector<std::string>{"/usr/bin/repro", "run", "--config", "c.textproto", "--set", "train.steps=3",
+                                      "--set", "seed=9"}));
+  EXPECT_EQ(internal::repro_run_argv("repro", "c.textproto", {}),
+            (std::vector<std::string>{"repro", "run", "--config", "c.textproto"}));
+}
+
+TEST(ChildTest, EnvironmentDropsReexecutedAndSetsTheRunDirectory) {
+  setenv("REPRO_REEXECUTED", "1", 1);
+  setenv("CHILD_TEST_KEPT", "kept", 1);
+  setenv("CHILD_TEST_DROPPED", "ours", 1);
+  internal::ChildEnvironment spec;
+  spec.run_dir = "/tmp/runs/r1";
+  spec.rerun_of = "mlp-1";
+  spec.drop = [](const std::string& name) { return name.rfind("CHILD_TEST_DROP", 0) == 0; };
+  spec.set = {{"CHILD_TEST_DROPPED", "recorded"}, {"REPRO_TRACE_STEP", "2"}};
+  const auto env = internal::child_environment(spec);
+  unsetenv("REPRO_REEXECUTED");
+  unsetenv("CHILD_TEST_KEPT");
+  unsetenv("CHILD_TEST_DROPPED");
+  EXPECT_EQ(env.count("REPRO_REEXECUTED"), 0u);
+  EXPECT_EQ(env.at("REPRO_RUN_DIR"), "/tmp/runs/r1");
+  EXPECT_EQ(env.at("REPRO_RERUN_OF"), "mlp-1");
+  EXPECT_EQ(env.at("CHILD_TEST_KEPT"), "kept");
+  EXPECT_EQ(env.at("CHILD_TEST_DROPPED"), "recorded");
+  EXPECT_EQ(env.at("REPRO_TRACE_STEP"), "2");
+  EXPECT_EQ(env.at("PATH"), std::getenv("PATH"));
+
+  const auto plain = internal::child_environment({"/tmp/runs/r2", "", {}, {}});
+  EXPECT_EQ(plain.at("REPRO_RUN_DIR"), "/tmp/runs/r2");
+  EXPECT_EQ(plain.count("REPRO_RERUN_OF"), 0u);
+  EXPECT_EQ(error_of([] { internal::child_environment({}); }).kind(), ErrorKind::kInternal);
+}
+
+}  // namespace
+}  // namespace repro
