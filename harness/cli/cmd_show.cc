@@ -12,15 +12,10 @@
 #include "repro/record.h"
 #include "run_format.h"
 #include "util/exact.h"
+#include "util/strings.h"
 
 namespace repro::cli {
 namespace {
-
-std::string join(const google::protobuf::RepeatedPtrField<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : " ") + s;
-  return out;
-}
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
@@ -44,11 +39,12 @@ std::string format_summary(const RunData& run) {
   if (!h.rerun_of().empty()) row("rerun of", h.rerun_of());
   for (const auto& r : h.resumes()) {
     const auto differences = r.environment_differences_size();
-    row("resumed", r.resumed_at() + " from step " + std::to_string(r.from_step()) + " (" +
-                       (r.checkpoint().empty() ? "no checkpoint" : r.checkpoint()) + ")" +
-                       (differences == 0 ? "" : ", environment differs: " + join(r.environment_differences())));
+    row("resumed",
+        r.resumed_at() + " from step " + std::to_string(r.from_step()) + " (" +
+            (r.checkpoint().empty() ? "no checkpoint" : r.checkpoint()) + ")" +
+            (differences == 0 ? "" : ", environment differs: " + internal::join(r.environment_differences(), " ")));
   }
-  row("argv", or_dash(join(h.argv())));
+  row("argv", or_dash(internal::join(h.argv(), " ")));
   row("cwd", or_dash(h.cwd()));
   row("host, pid", or_dash(h.hostname()) + ", " + std::to_string(h.pid()));
   row("seed", std::to_string(h.seed()));

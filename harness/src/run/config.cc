@@ -9,21 +9,13 @@
 
 #include "repro/digest.h"
 #include "repro/error.h"
+#include "util/strings.h"
 #include "util/textproto.h"
 
 namespace repro {
 namespace {
 
 namespace pb = google::protobuf;
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::istringstream in(s);
-  while (std::getline(in, part, sep)) parts.push_back(part);
-  if (!s.empty() && s.back() == sep) parts.push_back("");
-  return parts;
-}
 
 std::string field_names(const pb::Descriptor* d) {
   std::string names;
@@ -82,7 +74,7 @@ void apply_override(proto::RunConfig* config, const std::string& assignment) {
   }
   const std::string path = assignment.substr(0, eq);
   const std::string value = assignment.substr(eq + 1);
-  const auto parts = split(path, '.');
+  const auto parts = internal::split(path, '.');
   pb::Message* message = config;
   std::string walked;
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -105,7 +97,7 @@ void apply_override(proto::RunConfig* config, const std::string& assignment) {
     if (f->is_repeated()) {
       r->ClearField(message, f);
       if (value.empty()) return;
-      for (const auto& item : split(value, ',')) {
+      for (const auto& item : internal::split(value, ',')) {
         if (!internal::parse_field_value(literal(f, item), f, message)) {
           throw Error::usage("--set " + path + ": '" + item + "' is not a valid " + f->type_name());
         }
