@@ -4,11 +4,9 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/text_format.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "repro/digest.h"
 #include "repro/error.h"
+#include "util/fileutil.h"
 #include "util/strings.h"
 #include "util/textproto.h"
 
@@ -126,12 +124,7 @@ void resolve_config(proto::RunConfig* config) {
 }
 
 proto::RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw Error::input(path + ": cannot read config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error::input(path + ": cannot read config file");
-  proto::RunConfig config = parse_config(text.str(), path);
+  proto::RunConfig config = parse_config(internal::read_whole_file(path, "config file"), path);
   for (const auto& o : overrides) apply_override(&config, o);
   resolve_config(&config);
   validate_config(config, path);
