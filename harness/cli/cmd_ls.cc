@@ -8,6 +8,7 @@
 #include "repro/error.h"
 #include "repro/record.h"
 #include "run_format.h"
+#include "util/exact.h"
 
 namespace repro::cli {
 
@@ -53,7 +54,7 @@ int run_ls(const Args& args) {
     for (const auto& s : summaries) {
       rows.push_back({s.run_id(), s.model().empty() ? "-" : s.model(), s.status(), std::to_string(s.steps()),
                       format_final_loss(s),
-                      s.has_test_accuracy() ? format_double(s.test_accuracy()) : "-",
+                      s.has_test_accuracy() ? internal::shortest_text(s.test_accuracy()) : "-",
                       s.started_at().empty() ? "-" : s.started_at()});
     }
     out = format_columns(rows);

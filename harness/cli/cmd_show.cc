@@ -11,22 +11,18 @@
 #include "repro/error.h"
 #include "repro/record.h"
 #include "run_format.h"
+#include "util/exact.h"
+#include "util/strings.h"
 
 namespace repro::cli {
 namespace {
-
-std::string join(const google::protobuf::RepeatedPtrField<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : " ") + s;
-  return out;
-}
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
 std::string format_eval(const proto::EvalRecord& eval) {
   std::string out = eval.split() + " @ step " + std::to_string(eval.step()) + ":";
   std::map<std::string, double> sorted(eval.metrics().begin(), eval.metrics().end());
-  for (const auto& [name, value] : sorted) out += " " + name + "=" + format_double(value);
+  for (const auto& [name, value] : sorted) out += " " + name + "=" + internal::shortest_text(value);
   return out;
 }
 
@@ -43,11 +39,12 @@ std::string format_summary(const RunData& run) {
   if (!h.rerun_of().empty()) row("rerun of", h.rerun_of());
   for (const auto& r : h.resumes()) {
     const auto differences = r.environment_differences_size();
-    row("resumed", r.resumed_at() + " from step " + std::to_string(r.from_step()) + " (" +
-                       (r.checkpoint().empty() ? "no checkpoint" : r.checkpoint()) + ")" +
-                       (differences == 0 ? "" : ", environment differs: " + join(r.environment_differences())));
+    row("resumed",
+        r.resumed_at() + " from step " + std::to_string(r.from_step()) + " (" +
+            (r.checkpoint().empty() ? "no checkpoint" : r.checkpoint()) + ")" +
+            (differences == 0 ? "" : ", environment differs: " + internal::join(r.environment_differences(), " ")));
   }
-  row("argv", or_dash(join(h.argv())));
+  row("argv", or_dash(internal::join(h.argv(), " ")));
   row("cwd", or_dash(h.cwd()));
   row("host, pid", or_dash(h.hostname()) + ", " + std::to_string(h.pid()));
   row("seed", std::to_string(h.seed()));
@@ -57,8 +54,7 @@ std::string format_summary(const RunData& run) {
     row("final loss", "-");
   } else {
     const auto& last = run.steps.back();
-    row("final loss", format_loss(last) + " (" + or_dash(loss_bits_hex(last)) + ") at step " +
-                          std::to_string(last.step()));
+    row("final loss", internal::loss_of(last).text_with_bits() + " at step " + std::to_string(last.step()));
   }
   row("final param digest", or_dash(h.final_param_digest()));
   if (h.final_evals().empty()) row("final evals", "-");
@@ -95,8 +91,9 @@ std::string format_summary(const RunData& run) {
 std::string format_steps(const RunData& run) {
   std::vector<std::vector<std::string>> rows{{"step", "loss", "loss bits", "lr", "grad_norm", "param digest"}};
   for (const auto& s : run.steps) {
-    rows.push_back({std::to_string(s.step()), format_loss(s), or_dash(loss_bits_hex(s)), format_double(s.lr()),
-                    format_double(s.grad_norm()), or_dash(s.param_digest())});
+    const internal::ExactValue loss = internal::loss_of(s);
+    rows.push_back({std::to_string(s.step()), loss.text(), or_dash(loss.bits_hex()), internal::shortest_text(s.lr()),
+                    internal::shortest_text(s.grad_norm()), or_dash(s.param_digest())});
   }
   return "\nsteps\n" + format_columns(rows);
 }

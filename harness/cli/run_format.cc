@@ -1,57 +1,16 @@
 #include "run_format.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cinttypes>
-#include <cstdio>
-#include <cstring>
+
+#include "util/exact.h"
 
 namespace repro::cli {
-namespace {
-
-template <typename T>
-std::string shortest(T value) {
-  char buf[64];
-  const auto result = std::to_chars(buf, buf + sizeof buf, value);
-  return std::string(buf, result.ptr);
-}
-
-}  // namespace
-
-std::string format_double(double value) { return shortest(value); }
-
-std::string format_loss(const proto::StepRecord& step) {
-  switch (step.loss_case()) {
-    case proto::StepRecord::kLossF32: return shortest(step.loss_f32());
-    case proto::StepRecord::kLossF64: return shortest(step.loss_f64());
-    default: return "-";
-  }
-}
-
-std::string loss_bits_hex(const proto::StepRecord& step) {
-  char buf[32];
-  if (step.loss_case() == proto::StepRecord::kLossF32) {
-    std::uint32_t bits;
-    const float f = step.loss_f32();
-    std::memcpy(&bits, &f, sizeof bits);
-    std::snprintf(buf, sizeof buf, "0x%08" PRIx32, bits);
-    return buf;
-  }
-  if (step.loss_case() == proto::StepRecord::kLossF64) {
-    std::uint64_t bits;
-    const double d = step.loss_f64();
-    std::memcpy(&bits, &d, sizeof bits);
-    std::snprintf(buf, sizeof buf, "0x%016" PRIx64, bits);
-    return buf;
-  }
-  return "";
-}
 
 std::string format_final_loss(const proto::RunSummary& summary) {
   if (!summary.has_final_loss()) return "-";
-  // "0x" + 8 digits: the loss was an f32, and converting it to double was exact.
-  if (summary.final_loss_bits().size() == 10) return shortest(static_cast<float>(summary.final_loss()));
-  return shortest(summary.final_loss());
+  // The bits say the loss's type: an f32 loss prints as the float it was.
+  const auto loss = internal::ExactValue::from_bits_hex(summary.final_loss_bits());
+  return loss.has_value() ? loss.text() : internal::shortest_text(summary.final_loss());
 }
 
 proto::RunView make_run_view(const RunData& run) {
@@ -75,10 +34,9 @@ proto::RunSummary make_run_summary(const RunData& run) {
   summary.set_steps(static_cast<std::int64_t>(run.steps.size()));
   summary.set_started_at(run.header.started_at());
   if (!run.steps.empty()) {
-    const auto& last = run.steps.back();
-    if (last.loss_case() == proto::StepRecord::kLossF32) summary.set_final_loss(last.loss_f32());
-    if (last.loss_case() == proto::StepRecord::kLossF64) summary.set_final_loss(last.loss_f64());
-    summary.set_final_loss_bits(loss_bits_hex(last));
+    const internal::ExactValue loss = internal::loss_of(run.steps.back());
+    if (loss.has_value()) summary.set_final_loss(loss.value());
+    summary.set_final_loss_bits(loss.bits_hex());
   }
   for (const auto& e : run.header.final_evals()) {
     const auto it = e.metrics().find("accuracy");

@@ -1,4 +1,4 @@
-// Formatting shared by `repro show` and `repro ls`: exact loss text and the JSON views.
+// Formatting shared by `repro show` and `repro ls`: the final loss, the JSON views, columns.
 #pragma once
 
 #include <string>
@@ -9,14 +9,10 @@
 
 namespace repro::cli {
 
-// The shortest decimal text that reads back to the same value ("0.2871", "nan", "-0");
-// "-" when the step has no loss.
-std::string format_loss(const proto::StepRecord& step);
-std::string format_double(double value);
-// The loss's IEEE-754 bits in hex: "0x3e9300a1" (f32) or 16 digits (f64); "" without a loss.
-std::string loss_bits_hex(const proto::StepRecord& step);
+// Losses and numbers are printed exact, through util/exact.h.
 
-// A summary's final loss as format_loss prints it (f32 losses as floats); "-" when absent.
+// A summary's final loss as its shortest text in the type it was recorded in (f32 losses as
+// floats, "0.2871"); "-" when absent.
 std::string format_final_loss(const proto::RunSummary& summary);
 
 // The run as `show --json` prints it, with every step.

@@ -12,6 +12,7 @@
 
 #include "models/data/sources.h"
 #include "repro/error.h"
+#include "util/strings.h"
 
 namespace repro::models::internal {
 
@@ -20,21 +21,13 @@ namespace {
 // Labels are class indices; anything larger is almost certainly the wrong column.
 constexpr int64_t kMaxLabel = 1 << 16;
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r");
-  return s.substr(first, last - first + 1);
-}
+using repro::internal::trim;
 
-std::vector<std::string_view> split(std::string_view line) {
-  std::vector<std::string_view> fields;
-  for (size_t start = 0;;) {
-    const size_t comma = line.find(',', start);
-    fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
-    if (comma == std::string_view::npos) return fields;
-    start = comma + 1;
-  }
+// The comma-separated fields of a line, each trimmed (no quoting).
+std::vector<std::string> fields_of(std::string_view line) {
+  std::vector<std::string> fields = repro::internal::split(line, ',');
+  for (auto& field : fields) field = std::string(trim(field));
+  return fields;
 }
 
 // The column index of each wanted name; throws Error (usage) naming `field` for a missing one.
@@ -59,7 +52,7 @@ class CsvParser {
     std::vector<float> features;
     std::vector<int64_t> labels;
     while (next_line(in, line)) {
-      const auto fields = split(line);
+      const auto fields = fields_of(line);
       if (fields.size() != columns_) {
         throw Error::input(where() + "expected " + std::to_string(columns_) + " columns, got " +
                            std::to_string(fields.size()));
@@ -96,7 +89,7 @@ class CsvParser {
   std::string where() const { return path_ + ":" + std::to_string(line_number_) + ": "; }
 
   void read_header(const std::string& line) {
-    const auto names = split(line);
+    const auto names = fields_of(line);
     columns_ = names.size();
     std::map<std::string, size_t, std::less<>> header;
     for (size_t i = 0; i < names.size(); ++i) {

@@ -124,7 +124,7 @@ at::Tensor read_idx(const std::string& path, uint32_t magic, const char* what) {
   return data;
 }
 
-std::string join(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
+std::string path_in(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
 
 // Images as float32 [N, 1, rows, cols] and labels as int64 [N], after checking they agree.
 Dataset load_split(const std::string& images_path, const std::string& labels_path) {
@@ -154,10 +154,10 @@ at::Tensor read_idx_labels(const std::string& path) { return read_idx(path, kLab
 
 std::vector<DataFile> fashion_mnist_files(const proto::DataConfig& config) {
   const std::string& dir = config.path();
-  return {{"train-images", join(dir, "train-images-idx3-ubyte.gz")},
-          {"train-labels", join(dir, "train-labels-idx1-ubyte.gz")},
-          {"test-images", join(dir, "t10k-images-idx3-ubyte.gz")},
-          {"test-labels", join(dir, "t10k-labels-idx1-ubyte.gz")}};
+  return {{"train-images", path_in(dir, "train-images-idx3-ubyte.gz")},
+          {"train-labels", path_in(dir, "train-labels-idx1-ubyte.gz")},
+          {"test-images", path_in(dir, "t10k-images-idx3-ubyte.gz")},
+          {"test-labels", path_in(dir, "t10k-labels-idx1-ubyte.gz")}};
 }
 
 LoadedData load_fashion_mnist(const proto::DataConfig& config) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <utility>
 
 #include "repro/error.h"
 #include "testutil.h"
@@ -115,6 +116,24 @@ TEST(ConfigTest, MissingDataFileIsNamed) {
     load_config(testing::config_path("mlp_fashion_mnist.textproto"), {"data.path=/nonexistent/fm"});
   });
   EXPECT_NE(err.find("/nonexistent/fm/train-images-idx3-ubyte.gz"), std::string::npos) << err;
+}
+
+// An unreadable config names the file and why; a directory is not read as an empty config.
+TEST(ConfigTest, UnreadableConfigFileIsAnInputErrorWithTheReason) {
+  const auto kind_and_message = [](const std::string& path) {
+    try {
+      load_config(path, {});
+    } catch (const Error& e) {
+      return std::make_pair(e.kind(), std::string(e.what()));
+    }
+    return std::make_pair(ErrorKind::kInternal, std::string("(no error)"));
+  };
+  EXPECT_EQ(kind_and_message("/nonexistent/x.textproto"),
+            std::make_pair(ErrorKind::kInput,
+                           std::string("/nonexistent/x.textproto: cannot read config file: No such file or directory")));
+  testing::TempDir dir;
+  EXPECT_EQ(kind_and_message(dir.path().string()),
+            std::make_pair(ErrorKind::kInput, dir.path().string() + ": cannot read config file: Is a directory"));
 }
 
 TEST(ConfigTest, DigestIsStableAndSensitive) {

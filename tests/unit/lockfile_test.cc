@@ -63,6 +63,17 @@ TEST(LockfileTest, VerifyListsChangedAndMissingPackagesInLockOrder) {
   EXPECT_EQ(check.mismatches(1).installed(), "");
 }
 
+TEST(LockfileTest, MissingLockFileIsAnInputErrorWithTheReason) {
+  testing::TempDir dir;
+  try {
+    verify_lock_file(dir / "none.lock", dir / "status");
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInput);
+    EXPECT_EQ(std::string(e.what()), dir / "none.lock" + ": cannot read lock file: No such file or directory");
+  }
+}
+
 TEST(LockfileTest, ProjectLockMatchesThisMachine) {
   // tools/bootstrap ran before the tests, so the real lock must hold here.
   const auto check = verify_lock_file(testing::source_path("environment.lock"));

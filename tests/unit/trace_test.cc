@@ -106,6 +106,19 @@ TEST(AlignTracesTest, TextReportShowsTheOpAndItsDigests) {
             "  ops in the window: 3 (A), 3 (B)\n");
 }
 
+// The loss line carries the loss exact, in its recorded type: shortest text and bits, as
+// `repro show` prints it (not 9 significant digits, which turn a float32 0.1 into 0.100000001).
+TEST(TraceFormatTest, LossLineIsExact) {
+  auto t = trace(kOps);
+  t.mutable_end()->set_window_s(0.5);
+  t.mutable_end()->set_loss_f32(0.1f);
+  EXPECT_EQ(testing::last_line(format_trace(t)), "3 ops; loss 0.1 (0x3dcccccd); window 0.5 s");
+  t.mutable_end()->set_loss_f64(0.1);
+  EXPECT_EQ(testing::last_line(format_trace(t)), "3 ops; loss 0.1 (0x3fb999999999999a); window 0.5 s");
+  t.mutable_end()->set_loss_f32(-0.0f);
+  EXPECT_EQ(testing::last_line(format_trace(t)), "3 ops; loss -0 (0x80000000); window 0.5 s");
+}
+
 TEST(AlignTracesTest, DifferentInputsWithoutEarlierDifferenceIsExternal) {
   auto b = kOps;
   b[1].mutable_inputs(0)->set_digest("h2");

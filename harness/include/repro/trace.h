@@ -104,7 +104,8 @@ proto::TraceReport align_traces(const proto::Trace& a, const proto::Trace& b);
 bool same_outputs(const proto::Trace& a, const proto::Trace& b, std::string* first = nullptr);
 
 // Human-readable report; the op stream of one trace (one line per op, digests cut to 16 hex
-// digits, for diffing by hand). JSON: to_json in repro/environment.h (protobuf's mapping).
+// digits, for diffing by hand; the step's loss exact, "0.5 (0x3f000000)"). JSON: to_json in
+// repro/environment.h (protobuf's mapping).
 std::string format_trace_report(const proto::TraceReport& report);
 std::string format_trace(const proto::Trace& trace);
 

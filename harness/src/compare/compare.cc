@@ -2,63 +2,20 @@
 #include "repro/compare.h"
 
 #include <algorithm>
-#include <cinttypes>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <limits>
 #include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "util/exact.h"
+
 namespace repro {
 namespace {
 
-// A step's loss as recorded: its type, its IEEE-754 bits and its value widened to double.
-struct Loss {
-  proto::StepRecord::LossCase kind = proto::StepRecord::LOSS_NOT_SET;
-  std::uint64_t bits = 0;
-  double value = std::numeric_limits<double>::quiet_NaN();
-
-  bool same_bits(const Loss& other) const { return kind == other.kind && bits == other.bits; }
-};
-
-Loss loss_of(const proto::StepRecord& step) {
-  Loss loss;
-  loss.kind = step.loss_case();
-  if (loss.kind == proto::StepRecord::kLossF32) {
-    const float f = step.loss_f32();
-    std::uint32_t bits;
-    std::memcpy(&bits, &f, sizeof bits);
-    loss.bits = bits;
-    loss.value = f;
-  } else if (loss.kind == proto::StepRecord::kLossF64) {
-    const double d = step.loss_f64();
-    std::memcpy(&loss.bits, &d, sizeof loss.bits);
-    loss.value = d;
-  }
-  return loss;
-}
-
-std::string bits_hex(const Loss& loss) {
-  char buf[32];
-  if (loss.kind == proto::StepRecord::kLossF32) {
-    std::snprintf(buf, sizeof buf, "0x%08" PRIx64, loss.bits);
-  } else if (loss.kind == proto::StepRecord::kLossF64) {
-    std::snprintf(buf, sizeof buf, "0x%016" PRIx64, loss.bits);
-  } else {
-    return "";
-  }
-  return buf;
-}
-
-bool same_bits(double a, double b) {
-  std::uint64_t x, y;
-  std::memcpy(&x, &a, sizeof x);
-  std::memcpy(&y, &b, sizeof y);
-  return x == y;
-}
+using internal::double_bits;
+using internal::ExactValue;
+using internal::loss_of;
 
 // |a - b|, infinite when exactly one is NaN or they are infinities that differ.
 double abs_diff(double a, double b) {
@@ -146,10 +103,11 @@ void add_metrics(const RunData& a, const RunData& b, const Tolerance& t, proto::
         m->set_step(ea.step());
         m->set_a(va);
         m->set_b(vb);
-        const double diff = same_bits(va, vb) ? 0 : abs_diff(va, vb);
+        const bool same = double_bits(va) == double_bits(vb);
+        const double diff = same ? 0 : abs_diff(va, vb);
         m->set_abs_diff(diff);
         m->set_rel_diff(rel_diff(diff, vb));
-        m->set_within_tolerance(same_bits(va, vb) || within(diff, vb, t));
+        m->set_within_tolerance(same || within(diff, vb, t));
       }
       break;
     }
@@ -217,7 +175,7 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
   for (std::size_t k = 0; k < common.size(); ++k) {
     const auto& sa = a.steps[common[k].first];
     const auto& sb = b.steps[common[k].second];
-    const Loss la = loss_of(sa), lb = loss_of(sb);
+    const ExactValue la = loss_of(sa), lb = loss_of(sb);
     const bool judged = sa.step() >= tolerance.from_step;
     if (!la.same_bits(lb)) {
       numbers_differ = true;
@@ -225,10 +183,10 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
         r.set_first_divergent_step(sa.step());
         first_loss_k = k;
       }
-      const double diff = abs_diff(la.value, lb.value);
+      const double diff = abs_diff(la.value(), lb.value());
       max_abs = std::max(max_abs, diff);
-      max_rel = std::max(max_rel, rel_diff(diff, lb.value));
-      if (judged && !within(diff, lb.value, tolerance) && !r.has_first_out_of_tolerance_step()) {
+      max_rel = std::max(max_rel, rel_diff(diff, lb.value()));
+      if (judged && !within(diff, lb.value(), tolerance) && !r.has_first_out_of_tolerance_step()) {
         r.set_first_out_of_tolerance_step(sa.step());
         out_of_tolerance = true;
       }
@@ -257,7 +215,7 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
   add_metrics(a, b, tolerance, &r);
   bool metric_out = false;
   for (const auto& m : r.metrics()) {
-    if (!same_bits(m.a(), m.b())) numbers_differ = true;
+    if (double_bits(m.a()) != double_bits(m.b())) numbers_differ = true;
     if (!m.within_tolerance()) metric_out = true;
   }
 
@@ -269,14 +227,14 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
     for (std::size_t k = begin; k < end; ++k) {
       const auto& sa = a.steps[common[k].first];
       const auto& sb = b.steps[common[k].second];
-      const Loss la = loss_of(sa), lb = loss_of(sb);
+      const ExactValue la = loss_of(sa), lb = loss_of(sb);
       auto* row = r.add_steps();
       row->set_step(sa.step());
-      row->set_loss_a(la.value);
-      row->set_loss_b(lb.value);
-      row->set_loss_a_bits(bits_hex(la));
-      row->set_loss_b_bits(bits_hex(lb));
-      row->set_abs_diff(la.same_bits(lb) ? 0 : abs_diff(la.value, lb.value));
+      row->set_loss_a(la.value());
+      row->set_loss_b(lb.value());
+      row->set_loss_a_bits(la.bits_hex());
+      row->set_loss_b_bits(lb.bits_hex());
+      row->set_abs_diff(la.same_bits(lb) ? 0 : abs_diff(la.value(), lb.value()));
       row->set_param_digest_compared(!sa.param_digest().empty() && !sb.param_digest().empty());
       row->set_param_digest_equal(row->param_digest_compared() && sa.param_digest() == sb.param_digest());
     }

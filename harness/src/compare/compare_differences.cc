@@ -3,13 +3,13 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
-#include <charconv>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "compare/compare_differences.h"
 #include "repro/compare.h"
+#include "util/exact.h"
 
 namespace repro {
 namespace internal {
@@ -31,12 +31,6 @@ void DifferenceList::add(const std::string& category, const std::string& field, 
   items_.push_back(std::move(d));
 }
 
-std::string double_text(double value) {
-  char buf[64];
-  const auto result = std::to_chars(buf, buf + sizeof buf, value);
-  return std::string(buf, result.ptr);
-}
-
 std::string or_none(const std::string& text) { return text.empty() ? "(none)" : text; }
 
 }  // namespace internal
@@ -47,8 +41,8 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 using internal::DifferenceList;
-using internal::double_text;
 using internal::or_none;
+using internal::shortest_text;
 
 std::string value_text(const Message& m, const FieldDescriptor* f, int index) {
   const Reflection* r = m.GetReflection();
@@ -60,9 +54,10 @@ std::string value_text(const Message& m, const FieldDescriptor* f, int index) {
       return std::to_string(rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f));
     case FieldDescriptor::CPPTYPE_UINT64:
       return std::to_string(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f));
-    case FieldDescriptor::CPPTYPE_DOUBLE: return double_text(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return shortest_text(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
     case FieldDescriptor::CPPTYPE_FLOAT:
-      return double_text(static_cast<double>(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f)));
+      return shortest_text(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
     case FieldDescriptor::CPPTYPE_BOOL: return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
     case FieldDescriptor::CPPTYPE_ENUM: return (rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name();
     case FieldDescriptor::CPPTYPE_STRING:

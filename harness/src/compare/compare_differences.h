@@ -22,8 +22,6 @@ class DifferenceList {
   std::vector<proto::Difference> items_;
 };
 
-// Shortest text that reads back to the same double ("0.1", "1e-08").
-std::string double_text(double value);
 // "" shown as "(none)".
 std::string or_none(const std::string& text);
 

@@ -1,12 +1,12 @@
 // format_report: a ComparisonReport as text, verdict first (like google/benchmark's compare.py).
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "compare/compare_differences.h"
 #include "repro/compare.h"
+#include "util/exact.h"
 
 namespace repro {
 namespace {
@@ -59,7 +59,7 @@ std::string columns(const Rows& rows) {
   return out;
 }
 
-std::string num(double value) { return internal::double_text(value); }
+std::string num(double value) { return internal::shortest_text(value); }
 
 std::string optional_step(bool has, int64_t step) { return has ? std::to_string(step) : "none"; }
 
@@ -89,14 +89,9 @@ std::string metrics_table(const proto::ComparisonReport& r) {
 std::string steps_table(const proto::ComparisonReport& r) {
   Rows rows{{"step", "loss a", "loss b", "bits a", "bits b", "|diff|", "params equal"}};
   for (const auto& s : r.steps()) {
-    // "0x" + 8 hex digits: an f32 loss, printed as the shortest float text that reads back.
-    const bool f32 = s.loss_a_bits().size() == 10;
-    const auto loss = [f32](double v) {
-      if (!f32) return num(v);
-      char buf[64];
-      return std::string(buf, std::to_chars(buf, buf + sizeof buf, static_cast<float>(v)).ptr);
-    };
-    const std::string loss_a = loss(s.loss_a()), loss_b = loss(s.loss_b());
+    // The bits say the loss's type: an f32 loss prints as the float it was.
+    const std::string loss_a = internal::ExactValue::from_bits_hex(s.loss_a_bits()).text();
+    const std::string loss_b = internal::ExactValue::from_bits_hex(s.loss_b_bits()).text();
     rows.push_back({std::to_string(s.step()), loss_a, loss_b, s.loss_a_bits(), s.loss_b_bits(), num(s.abs_diff()),
                     !s.param_digest_compared() ? "-" : s.param_digest_equal() ? "yes" : "no"});
   }

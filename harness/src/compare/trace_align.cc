@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "repro/trace.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -40,16 +41,10 @@ std::vector<int> differing(const google::protobuf::RepeatedPtrField<proto::Trace
   return out;
 }
 
-std::string join(const std::vector<std::string>& parts) {
-  std::string s;
-  for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
-  return s;
-}
-
 std::string indices(const std::vector<int>& v) {
   std::vector<std::string> s;
   for (int i : v) s.push_back(std::to_string(i));
-  return join(s);
+  return internal::join(s, ", ");
 }
 
 std::vector<std::string> state_differences(const proto::StepState& a, const proto::StepState& b) {
@@ -61,7 +56,7 @@ std::vector<std::string> state_differences(const proto::StepState& a, const prot
       if (it == b.tensor_digests().end() || it->second != digest) names.push_back(name);
     }
     std::sort(names.begin(), names.end());  // a protobuf map has no order
-    out.push_back("parameters" + (names.empty() ? std::string() : " (" + join(names) + ")"));
+    out.push_back("parameters" + (names.empty() ? std::string() : " (" + internal::join(names, ", ") + ")"));
   }
   if (!a.optimizer_digest().empty() && !b.optimizer_digest().empty() && a.optimizer_digest() != b.optimizer_digest()) {
     out.push_back("optimizer state");
@@ -85,8 +80,8 @@ proto::TraceReport align_traces(const proto::Trace& a, const proto::Trace& b) {
   if (!state.empty()) {
     r.set_verdict(proto::STATE_DIFFERS);
     for (const auto& s : state) r.add_state_differences(s);
-    r.set_summary("the state entering step " + std::to_string(step) + " already differs: " + join(state) +
-                  " — the cause lies before step " + std::to_string(step));
+    r.set_summary("the state entering step " + std::to_string(step) + " already differs: " +
+                  internal::join(state, ", ") + " — the cause lies before step " + std::to_string(step));
     return r;
   }
   const int n = std::min(a.ops_size(), b.ops_size());

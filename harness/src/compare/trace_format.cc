@@ -1,12 +1,12 @@
 // Text forms of traces and trace reports (repro/trace.h).
 #include <algorithm>
 #include <cstdio>
-#include <iomanip>
 #include <map>
 #include <string>
 #include <sstream>
 
 #include "repro/trace.h"
+#include "util/exact.h"
 
 namespace repro {
 namespace {
@@ -125,13 +125,8 @@ std::string format_trace(const proto::Trace& trace) {
     out << " " << values_text(op.inputs()) << " -> " << values_text(op.outputs()) << "\n";
   }
   const auto& e = trace.end();
-  out << trace.ops_size() << " ops; loss " << std::setprecision(9);
-  if (e.loss_case() == proto::TraceEnd::kLossF64) {
-    out << e.loss_f64();
-  } else {
-    out << e.loss_f32();
-  }
-  out << "; window " << e.window_s() << " s\n";
+  out << trace.ops_size() << " ops; loss " << internal::loss_of(e).text_with_bits() << "; window " << e.window_s()
+      << " s\n";
   return out.str();
 }
 

@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <dlfcn.h>
-#include <fstream>
 #include <limits.h>
 #include <mutex>
 #include <thread>
@@ -25,6 +24,7 @@
 #include "env/lockfile.h"
 #include "repro/digest.h"
 #include "repro/error.h"
+#include "util/fileutil.h"
 
 extern char** environ;
 
@@ -209,9 +209,7 @@ proto::Environment capture_environment() {
 }
 
 proto::LockCheck verify_lock_file(const std::string& lock_path, const std::string& dpkg_status) {
-  std::ifstream in(lock_path);
-  if (!in) throw Error::input(lock_path + ": cannot read lock file");
-  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string content = internal::read_whole_file(lock_path, "lock file");
   const auto locked = internal::parse_lock(content, lock_path);
   const auto installed = internal::installed_packages(dpkg_status);
   proto::LockCheck check;

@@ -6,6 +6,7 @@
 
 #include "repro/environment.h"
 #include "repro/error.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -48,12 +49,6 @@ class Table {
   std::vector<Row> rows_;
   std::size_t width_ = 0;
 };
-
-std::string join(const google::protobuf::RepeatedPtrField<std::string>& items, const char* sep) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
 
 std::string yes_no(bool b) { return b ? "yes" : "no"; }
 
@@ -117,7 +112,7 @@ std::string format_environment(const proto::Environment& env) {
   t.section("cpu");
   t.row("model", env.cpu().model());
   t.row("vendor", env.cpu().vendor());
-  t.row("SIMD flags", join(env.cpu().flags(), " "));
+  t.row("SIMD flags", internal::join(env.cpu().flags(), " "));
   t.row("logical cores", env.cpu().logical_cores());
   t.row("physical cores", env.cpu().physical_cores());
   t.row("affinity cores", env.cpu().affinity_cores());

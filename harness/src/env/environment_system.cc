@@ -10,6 +10,7 @@
 #include <string>
 
 #include "env/environment_facts.h"
+#include "util/strings.h"
 
 namespace repro::internal {
 namespace {
@@ -68,8 +69,7 @@ void capture_cpu(proto::Cpu* cpu, proto::Environment* env) {
   for (std::string line; std::getline(info, line);) {
     const auto colon = line.find(':');
     if (colon == std::string::npos) continue;
-    std::string key = line.substr(0, colon);
-    key.erase(key.find_last_not_of(" \t") + 1);
+    const std::string key(trim(std::string_view(line).substr(0, colon)));
     std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
     if (key == "model name" && cpu->model().empty()) cpu->set_model(value);
     if (key == "vendor_id" && cpu->vendor().empty()) cpu->set_vendor(value);
@@ -77,8 +77,7 @@ void capture_cpu(proto::Cpu* cpu, proto::Environment* env) {
     if (key == "physical id") physical_id = value;
     if (key == "core id") cores.insert({physical_id, value});
   }
-  std::istringstream flags(flags_line);
-  for (std::string f; flags >> f;) {
+  for (const auto& f : split_words(flags_line)) {
     if (is_numerics_flag(f)) cpu->add_flags(f);
   }
   if (cpu->model().empty()) add_unavailable(env, "cpu.model", "no 'model name' in /proc/cpuinfo");

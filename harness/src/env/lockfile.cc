@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "repro/error.h"
+#include "util/strings.h"
 
 namespace repro::internal {
 
@@ -17,9 +18,7 @@ std::vector<LockedPackage> parse_lock(std::string_view content, const std::strin
   while (std::getline(in, line)) {
     ++lineno;
     if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
-    std::istringstream cols(line);
-    std::vector<std::string> words;
-    for (std::string w; cols >> w;) words.push_back(w);
+    const std::vector<std::string> words = split_words(line);
     if (words.empty()) continue;
     const std::string where = origin + ":" + std::to_string(lineno) + ": ";
     if (words.size() != 2) throw Error::input(where + "expected '<package> <version>', got '" + line + "'");

@@ -5,11 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "fleet/check_report.h"
 #include "util/child.h"
+#include "util/fileutil.h"
 #include "util/process.h"
 #include "repro/compare.h"
 #include "repro/config.h"
@@ -52,15 +51,12 @@ bool check_passed(const proto::CheckReport& report) {
 }
 
 proto::CheckSuite load_suite(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error::input(path + ": cannot read suite or config file");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = internal::read_whole_file(path, "suite or config file");
   proto::CheckSuite suite;
   std::string suite_error;
-  if (internal::parse_text(text.str(), path, &suite, &suite_error) && suite.entry_size() > 0) return suite;
+  if (internal::parse_text(text, path, &suite, &suite_error) && suite.entry_size() > 0) return suite;
   // Not a suite: a single run config is a suite of one entry (parse_config names its errors).
-  parse_config(text.str(), path);
+  parse_config(text, path);
   suite.Clear();
   auto* entry = suite.add_entry();
   entry->set_config(fs::absolute(path).string());

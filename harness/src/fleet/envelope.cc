@@ -4,14 +4,13 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
 
+#include "util/exact.h"
 #include "util/fileutil.h"
-#include "run/loss_value.h"
 #include "repro/compare.h"
 #include "repro/config.h"
 #include "repro/environment.h"
@@ -22,14 +21,8 @@
 namespace repro {
 namespace {
 
-// A loss recorded as float32 prints as the float it was ("0.7737973"), anything else in full.
-std::string number(double value) {
-  char buf[64];
-  const auto f = static_cast<float>(value);
-  const auto result = static_cast<double>(f) == value ? std::to_chars(buf, buf + sizeof buf, f)
-                                                      : std::to_chars(buf, buf + sizeof buf, value);
-  return std::string(buf, result.ptr);
-}
+using internal::narrowest_text;
+using internal::shortest_text;
 
 // Bands to 6 significant digits: their exact values are in the JSON.
 std::string band_text(double low, double high) {
@@ -54,9 +47,9 @@ proto::Band make_band(const proto::Stats& stats, double k, double floor, double 
 }
 
 proto::Envelope make_envelope(const proto::SweepSetting& setting, proto::RunConfig config, double k, double floor) {
-  if (!(k >= 0 && std::isfinite(k))) throw Error::usage("envelope: k must be a finite number >= 0, got " + number(k));
+  if (!(k >= 0 && std::isfinite(k))) throw Error::usage("envelope: k must be a finite number >= 0, got " + shortest_text(k));
   if (!(floor >= 0 && std::isfinite(floor))) {
-    throw Error::usage("envelope: floor must be a finite number >= 0, got " + number(floor));
+    throw Error::usage("envelope: floor must be a finite number >= 0, got " + shortest_text(floor));
   }
   if (setting.steps().empty()) throw Error::usage("envelope: setting '" + setting.label() + "' recorded no steps");
   proto::Envelope envelope;
@@ -126,15 +119,15 @@ proto::EnvelopeCheck check_envelope(const proto::Envelope& envelope, const RunDa
       continue;
     }
     check.set_steps_checked(check.steps_checked() + 1);
-    const double loss = internal::loss_value(*it->second);
-    if (inside(loss, band.loss())) continue;
+    const internal::ExactValue loss = internal::loss_of(*it->second);
+    if (inside(loss.value(), band.loss())) continue;
     check.set_steps_outside(check.steps_outside() + 1);
     if (!check.has_first_step_outside()) {
       check.set_first_step_outside(band.step());
-      check.set_loss(loss);
+      check.set_loss(loss.value());
       check.set_low(band.loss().low());
       check.set_high(band.loss().high());
-      check.add_outside("step " + std::to_string(band.step()) + ": loss " + number(loss) + " outside " +
+      check.add_outside("step " + std::to_string(band.step()) + ": loss " + loss.text() + " outside " +
                         band_text(band.loss().low(), band.loss().high()));
     }
   }
@@ -149,7 +142,8 @@ proto::EnvelopeCheck check_envelope(const proto::Envelope& envelope, const RunDa
     if (it == metrics.end()) {
       check.add_outside(band.name() + ": missing from the run");
     } else if (!inside(it->second, band.band())) {
-      check.add_outside(band.name() + ": " + number(it->second) + " outside " + band_text(band.band().low(), band.band().high()));
+      check.add_outside(band.name() + ": " + narrowest_text(it->second) + " outside " +
+                        band_text(band.band().low(), band.band().high()));
     }
   }
   check.set_inside(check.outside().empty());
@@ -173,7 +167,7 @@ std::string format_envelope_check(const proto::EnvelopeCheck& check) {
   if (check.inside()) {
     out << "inside the envelope: " << check.steps_checked() << " steps and the final metrics within their bands\n";
   } else if (check.has_first_step_outside()) {
-    out << "outside the envelope at step " << check.first_step_outside() << ": loss " << number(check.loss())
+    out << "outside the envelope at step " << check.first_step_outside() << ": loss " << narrowest_text(check.loss())
         << " not in " << band_text(check.low(), check.high()) << "\n";
   } else {
     out << "outside the envelope\n";

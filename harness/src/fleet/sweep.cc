@@ -11,6 +11,7 @@
 #include "util/fileutil.h"
 #include "util/child.h"
 #include "util/process.h"
+#include "util/strings.h"
 #include "repro/config.h"
 #include "repro/determinism.h"
 #include "repro/environment.h"
@@ -20,23 +21,6 @@ namespace repro {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t end = text.find(sep, start);
-    parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) return parts;
-    start = end + 1;
-  }
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
-  return out;
-}
 
 // A varied value checked on its own, so that its error names SweepOptions::vary rather than
 // the --set that apply_override names.
@@ -70,7 +54,7 @@ VariedValues parse_vary(const std::string& spec) {
     throw Error::usage("SweepOptions::vary " + spec + ": seeds are varied with SweepOptions::seeds");
   }
   const std::string values = spec.substr(eq + 1);
-  varied.values = split(values, values.find(';') != std::string::npos ? ';' : ',');
+  varied.values = internal::split(values, values.find(';') != std::string::npos ? ';' : ',');
   std::set<std::string> seen;
   for (const auto& v : varied.values) {
     if (v.empty()) throw Error::usage("SweepOptions::vary " + spec + ": " + varied.field + " has an empty value");
@@ -158,7 +142,7 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
     sets.insert(sets.end(), grid[g].begin(), grid[g].end());
     const proto::RunConfig& config = configs[g];
     auto* setting = report.add_settings();
-    setting->set_label(grid[g].empty() ? "base" : join(grid[g], " "));
+    setting->set_label(grid[g].empty() ? "base" : internal::join(grid[g], " "));
     for (const auto& a : grid[g]) setting->add_assignments(a);
     setting->set_config_digest(config_digest(config));
     for (std::size_t i = 0; i < seeds.size(); ++i) {

@@ -5,7 +5,7 @@
 #include <limits>
 #include <map>
 
-#include "run/loss_value.h"
+#include "util/exact.h"
 #include "repro/error.h"
 #include "repro/sweep.h"
 
@@ -112,11 +112,11 @@ proto::Stats describe(const std::vector<double>& values) {
   return stats;
 }
 
-using internal::loss_value;
+using internal::loss_of;
 
 std::map<std::string, double> final_metrics(const RunData& run) {
   std::map<std::string, double> metrics;
-  if (!run.steps.empty()) metrics["final_loss"] = loss_value(run.steps.back());
+  if (!run.steps.empty()) metrics["final_loss"] = loss_of(run.steps.back()).value();
   for (const auto& eval : run.header.final_evals()) {
     for (const auto& [metric, value] : eval.metrics()) metrics[eval.split() + "/" + metric] = value;
   }
@@ -140,7 +140,7 @@ void summarize_setting(const std::vector<const RunData*>& runs, proto::SweepSett
       if (name != "final_loss" && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
       values[name].push_back(value);
     }
-    for (const auto& step : run.steps) losses[step.step()].push_back(loss_value(step));
+    for (const auto& step : run.steps) losses[step.step()].push_back(loss_of(step).value());
     auto* entry = setting->mutable_runs(static_cast<int>(i));
     entry->clear_metrics();
     for (const auto& [name, value] : metrics) {

@@ -12,6 +12,7 @@
 #include "repro/rerun.h"
 #include "repro/trace.h"
 #include "util/env_names.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -163,17 +164,12 @@ void run_knobs(const RunData& a, const RunData* b, int64_t step, const proto::Tr
     if (k->parts_from_a()) changes.push_back(knob.setting);
   }
   std::string summary;
-  auto join = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-    return s;
-  };
   if (!flips.empty()) {
-    summary = join(flips) + " flips the bits: with run B's value, run A's step " + std::to_string(step) +
-              " computes run B's numbers";
+    summary = internal::join(flips, ", ") + " flips the bits: with run B's value, run A's step " +
+              std::to_string(step) + " computes run B's numbers";
   } else if (!changes.empty()) {
-    summary = "no single setting reproduces run B; " + join(changes) + " changes step " + std::to_string(step) +
-              "'s numbers";
+    summary = "no single setting reproduces run B; " + internal::join(changes, ", ") + " changes step " +
+              std::to_string(step) + "'s numbers";
   } else {
     summary = "no single setting changes step " + std::to_string(step) + "'s numbers";
   }

@@ -4,26 +4,16 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/text_format.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "repro/digest.h"
 #include "repro/error.h"
+#include "util/fileutil.h"
+#include "util/strings.h"
 #include "util/textproto.h"
 
 namespace repro {
 namespace {
 
 namespace pb = google::protobuf;
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::istringstream in(s);
-  while (std::getline(in, part, sep)) parts.push_back(part);
-  if (!s.empty() && s.back() == sep) parts.push_back("");
-  return parts;
-}
 
 std::string field_names(const pb::Descriptor* d) {
   std::string names;
@@ -82,7 +72,7 @@ void apply_override(proto::RunConfig* config, const std::string& assignment) {
   }
   const std::string path = assignment.substr(0, eq);
   const std::string value = assignment.substr(eq + 1);
-  const auto parts = split(path, '.');
+  const auto parts = internal::split(path, '.');
   pb::Message* message = config;
   std::string walked;
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -105,7 +95,7 @@ void apply_override(proto::RunConfig* config, const std::string& assignment) {
     if (f->is_repeated()) {
       r->ClearField(message, f);
       if (value.empty()) return;
-      for (const auto& item : split(value, ',')) {
+      for (const auto& item : internal::split(value, ',')) {
         if (!internal::parse_field_value(literal(f, item), f, message)) {
           throw Error::usage("--set " + path + ": '" + item + "' is not a valid " + f->type_name());
         }
@@ -134,12 +124,7 @@ void resolve_config(proto::RunConfig* config) {
 }
 
 proto::RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw Error::input(path + ": cannot read config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error::input(path + ": cannot read config file");
-  proto::RunConfig config = parse_config(text.str(), path);
+  proto::RunConfig config = parse_config(internal::read_whole_file(path, "config file"), path);
   for (const auto& o : overrides) apply_override(&config, o);
   resolve_config(&config);
   validate_config(config, path);

@@ -30,7 +30,7 @@ constexpr const char* kHeaderFile = "record.pb";
 constexpr const char* kStepsFile = "steps.bin";
 constexpr const char* kEvalsFile = "evals.bin";
 
-std::string join(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
+std::string path_in(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
 
 // "runs/a/" and "runs/a" name the same directory; the trailing slash would hide the name.
 fs::path normalized(const std::string& dir) {
@@ -40,7 +40,7 @@ fs::path normalized(const std::string& dir) {
 }
 
 proto::RunRecord read_header(const std::string& dir) {
-  const std::string path = join(dir, kHeaderFile);
+  const std::string path = path_in(dir, kHeaderFile);
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw Error::input(dir + ": not a run directory (no record.pb)");
   proto::RunRecord header;
@@ -93,17 +93,17 @@ bool rename_no_replace(const std::string& from, const std::string& to) {
 
 // Writes the contents of a new run directory into `tmp` (which exists and is empty).
 void assemble(const std::string& tmp, const proto::RunRecord& header) {
-  internal::write_file_atomic(join(tmp, kHeaderFile), header.SerializeAsString());
+  internal::write_file_atomic(path_in(tmp, kHeaderFile), header.SerializeAsString());
   const std::string empty_stream(internal::kStreamMagic);
-  internal::write_file_atomic(join(tmp, kStepsFile), empty_stream);
-  internal::write_file_atomic(join(tmp, kEvalsFile), empty_stream);
+  internal::write_file_atomic(path_in(tmp, kStepsFile), empty_stream);
+  internal::write_file_atomic(path_in(tmp, kEvalsFile), empty_stream);
 }
 
 }  // namespace
 
 struct RunWriter::Impl {
   explicit Impl(std::string d)
-      : dir(std::move(d)), steps(join(dir, kStepsFile)), evals(join(dir, kEvalsFile)) {}
+      : dir(std::move(d)), steps(path_in(dir, kStepsFile)), evals(path_in(dir, kEvalsFile)) {}
   std::string dir;
   StreamWriter steps;
   StreamWriter evals;
@@ -151,13 +151,13 @@ std::unique_ptr<RunWriter> RunWriter::create(const std::string& dir, proto::RunR
 std::unique_ptr<RunWriter> RunWriter::reopen(const std::string& dir, const Keep& keep) {
   read_header(dir);
   for (const auto& [name, limit] : {std::pair{kStepsFile, keep.steps}, std::pair{kEvalsFile, keep.evals}}) {
-    const auto scan = internal::truncate_stream(join(dir, name));
+    const auto scan = internal::truncate_stream(path_in(dir, name));
     if (scan.torn) {
-      spdlog::warn("{}: dropped a torn tail; {} complete record(s) kept", join(dir, name), scan.frames);
+      spdlog::warn("{}: dropped a torn tail; {} complete record(s) kept", path_in(dir, name), scan.frames);
     }
     if (limit >= 0 && scan.frames > static_cast<std::size_t>(limit)) {
-      internal::truncate_stream(join(dir, name), static_cast<std::size_t>(limit));
-      spdlog::debug("{}: kept the first {} of {} record(s)", join(dir, name), limit, scan.frames);
+      internal::truncate_stream(path_in(dir, name), static_cast<std::size_t>(limit));
+      spdlog::debug("{}: kept the first {} of {} record(s)", path_in(dir, name), limit, scan.frames);
     }
   }
   return std::unique_ptr<RunWriter>(new RunWriter(std::make_unique<Impl>(normalized(dir).string())));
@@ -176,7 +176,7 @@ void RunWriter::write_header(const proto::RunRecord& header) {
   flush();
   proto::RunRecord copy = header;
   copy.set_schema_version(kRunRecordSchemaVersion);
-  internal::write_file_atomic(join(impl_->dir, kHeaderFile), copy.SerializeAsString());
+  internal::write_file_atomic(path_in(impl_->dir, kHeaderFile), copy.SerializeAsString());
 }
 
 const std::string& RunWriter::dir() const { return impl_->dir; }
@@ -185,12 +185,12 @@ RunData read_run(const std::string& dir) {
   RunData run;
   run.dir = dir;
   run.header = read_header(dir);
-  auto steps = internal::read_stream<proto::StepRecord>(join(dir, kStepsFile));
+  auto steps = internal::read_stream<proto::StepRecord>(path_in(dir, kStepsFile));
   run.steps = std::move(steps.records);
   run.steps_torn = steps.scan.torn;
-  auto evals = internal::read_stream<proto::EvalRecord>(join(dir, kEvalsFile));
+  auto evals = internal::read_stream<proto::EvalRecord>(path_in(dir, kEvalsFile));
   run.evals = std::move(evals.records);
-  if (evals.scan.torn) spdlog::debug("{}: torn tail dropped", join(dir, kEvalsFile));
+  if (evals.scan.torn) spdlog::debug("{}: torn tail dropped", path_in(dir, kEvalsFile));
 
   run.status = run.header.status();
   run.status_reason = run.header.status_reason();

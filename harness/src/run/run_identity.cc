@@ -11,6 +11,7 @@
 
 #include "repro/digest.h"
 #include "run/builtins.h"
+#include "util/strings.h"
 
 namespace repro::internal {
 namespace {
@@ -36,11 +37,6 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 proto::CodeIdentity capture_code_identity(const std::string& dir, const proto::Environment& env) {
@@ -49,7 +45,7 @@ proto::CodeIdentity capture_code_identity(const std::string& dir, const proto::E
   code.set_executable_xxh3(env.identity().executable_xxh3());
   const std::string git = "git -C " + shell_quote(dir) + " ";
   bool ok = false;
-  const std::string head = trim(capture_stdout(git + "rev-parse --show-toplevel HEAD 2>/dev/null", &ok));
+  const std::string head(internal::trim(capture_stdout(git + "rev-parse --show-toplevel HEAD 2>/dev/null", &ok)));
   if (!ok) return code;
   const auto nl = head.find('\n');
   if (nl == std::string::npos) return code;

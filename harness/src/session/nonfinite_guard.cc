@@ -3,28 +3,16 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
-#include <cstring>
-#include <iomanip>
 #include <sstream>
+
+#include "util/exact.h"
 
 namespace repro::internal {
 namespace {
 
 // "nan (0x7fc00000)": the value and its exact bits, as the step stream holds them.
 std::string value_with_bits(const at::Tensor& loss) {
-  std::ostringstream out;
-  if (loss.scalar_type() == at::kDouble) {
-    const double v = loss.item<double>();
-    std::uint64_t bits = 0;
-    std::memcpy(&bits, &v, sizeof bits);
-    out << v << " (0x" << std::hex << std::setw(16) << std::setfill('0') << bits << ")";
-  } else {
-    const float v = loss.item<float>();
-    std::uint32_t bits = 0;
-    std::memcpy(&bits, &v, sizeof bits);
-    out << v << " (0x" << std::hex << std::setw(8) << std::setfill('0') << bits << ")";
-  }
-  return out.str();
+  return loss.scalar_type() == at::kDouble ? text_with_bits(loss.item<double>()) : text_with_bits(loss.item<float>());
 }
 
 std::string first_nonfinite_gradient(const std::vector<std::pair<std::string, at::Tensor>>& parameters) {

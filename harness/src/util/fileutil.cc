@@ -87,16 +87,20 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   fsync_dir(dir);
 }
 
-std::string read_whole_file(const std::string& path) {
+std::string read_whole_file(const std::string& path, const std::string& what) {
+  const auto fail = [&](const char* problem) {
+    const std::string reason = errno_text();
+    return Error::input(path + ": " + (what.empty() ? problem : "cannot read " + what) + ": " + reason);
+  };
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) throw Error::input(path + ": cannot open: " + errno_text());
+  if (fd.get() < 0) throw fail("cannot open");
   std::string content;
   char buf[1 << 16];
   for (;;) {
     const ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error::input(path + ": read error: " + errno_text());
+      throw fail("read error");
     }
     if (n == 0) break;
     content.append(buf, static_cast<std::size_t>(n));

@@ -12,8 +12,10 @@ namespace repro::internal {
 // directory. Throws Error (internal) on any I/O failure; the temporary file is removed.
 void write_file_atomic(const std::string& path, const std::string& content);
 
-// The whole file. Throws Error (input) naming the file when it cannot be opened or read.
-std::string read_whole_file(const std::string& path);
+// The whole file. Throws Error (input) naming the file and the reason when it cannot be opened
+// or read: "<path>: cannot open: <reason>", or with `what` ("config file") given,
+// "<path>: cannot read config file: <reason>".
+std::string read_whole_file(const std::string& path, const std::string& what = "");
 
 // Writes all `size` bytes to `fd`, retrying short writes and EINTR. Returns false with errno
 // set on failure (some bytes may have been written).

@@ -1,0 +1,60 @@
+#include "util/strings.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "proto/run_record.pb.h"
+
+namespace repro::internal {
+namespace {
+
+using Parts = std::vector<std::string>;
+
+TEST(StringsTest, JoinPutsTheSeparatorBetweenEveryTwoParts) {
+  EXPECT_EQ(join(Parts{}, ", "), "");
+  EXPECT_EQ(join(Parts{"a"}, ", "), "a");
+  EXPECT_EQ(join(Parts{"a", "b", "c"}, ", "), "a, b, c");
+  // Empty parts keep their separators, at the ends too.
+  EXPECT_EQ(join(Parts{"", "a", ""}, ","), ",a,");
+  EXPECT_EQ(join(Parts{"", ""}, ";"), ";");
+  EXPECT_EQ(join(Parts{"a", "b"}, ""), "ab");
+}
+
+TEST(StringsTest, JoinTakesAProtobufRepeatedField) {
+  proto::RunRecord header;
+  header.add_argv("repro");
+  header.add_argv("run");
+  header.add_argv("--config=a b");
+  EXPECT_EQ(join(header.argv(), " "), "repro run --config=a b");
+}
+
+TEST(StringsTest, SplitKeepsEmptyFields) {
+  EXPECT_EQ(split("", ','), Parts{""});
+  EXPECT_EQ(split("a", ','), Parts{"a"});
+  EXPECT_EQ(split("a,b", ','), (Parts{"a", "b"}));
+  EXPECT_EQ(split("a,,b", ','), (Parts{"a", "", "b"}));
+  EXPECT_EQ(split(",a,", ','), (Parts{"", "a", ""}));
+  EXPECT_EQ(split(",", ','), (Parts{"", ""}));
+  EXPECT_EQ(split("a b;c", ';'), (Parts{"a b", "c"}));
+  for (const std::string text : {"", ",", "a,,b", ",x,y,"}) EXPECT_EQ(join(split(text, ','), ","), text);
+}
+
+TEST(StringsTest, SplitWordsDropsEveryRunOfWhitespace) {
+  EXPECT_EQ(split_words(""), Parts{});
+  EXPECT_EQ(split_words(" \t\r\n"), Parts{});
+  EXPECT_EQ(split_words("a"), Parts{"a"});
+  EXPECT_EQ(split_words("  fpu\tsse2  avx512f\n"), (Parts{"fpu", "sse2", "avx512f"}));
+}
+
+TEST(StringsTest, TrimRemovesWhitespaceAtBothEnds) {
+  EXPECT_EQ(trim(""), "");
+  EXPECT_EQ(trim(" \t\r\n"), "");
+  EXPECT_EQ(trim("a"), "a");
+  EXPECT_EQ(trim(" \ta b\r\n"), "a b");
+  EXPECT_EQ(trim("/repo\nabc123\n"), "/repo\nabc123");  // inner newlines stay
+}
+
+}  // namespace
+}  // namespace repro::internal
