@@ -3,8 +3,8 @@
 #  - every source under harness/src/ sits in one of the layer folders named there;
 #  - a file includes private headers ("<folder>/x.h") only from its own layer or a lower one;
 #  - nothing in the library includes "models/..."; public headers include no private header;
-#  - the CLI includes no private header of the library (it may register models/, which sits
-#    beside it on top of the library).
+#  - the CLI includes no private header of the library but util/'s building blocks (exact
+#    numbers, strings); it may register models/, which sits beside it on top of the library.
 #   layering_test.sh SOURCE_DIR
 root=$1
 src=$root/harness/src
@@ -44,8 +44,8 @@ for f in $(find "$root/harness/include" -type f | sort); do
   fi
 done
 for f in $(find "$root/harness/cli" -type f | sort); do
-  if grep -q "^#include \"\($private\)/" "$f"; then
-    echo "$f: the CLI includes a private header of the library"
+  if grep "^#include \"\($private\)/" "$f" | grep -qv '^#include "util/'; then
+    echo "$f: the CLI includes a private header of the library (other than util/)"
     fail=1
   fi
 done
