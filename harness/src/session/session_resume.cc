@@ -71,6 +71,14 @@ class ResumeLock {
 
 }  // namespace
 
+void check_resume_differences(const std::string& dir, const std::vector<std::string>& differences, bool strict) {
+  for (const auto& d : differences) spdlog::warn("resume: environment differs from the recorded run: {}", d);
+  if (strict && !differences.empty()) {
+    throw Error::usage(
+        dir + ": not resumed (--strict): the environment differs from the recorded run: " + join(differences, "; "));
+  }
+}
+
 ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested, bool strict) {
   read_run(dir);  // a missing or corrupt run is an input error before anything is created in it
   const ResumeLock lock(dir);
@@ -103,11 +111,7 @@ ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested
   auto differences = numerics_differences(run.header.environment(), env);
   for (auto& d : data_differences(run.header.data(), r.config.data())) differences.push_back(std::move(d));
   for (auto& d : model_file_differences(run.header.model().file())) differences.push_back(std::move(d));
-  for (const auto& d : differences) spdlog::warn("resume: environment differs from the recorded run: {}", d);
-  if (strict && !differences.empty()) {
-    throw Error::usage(
-        dir + ": not resumed (--strict): the environment differs from the recorded run: " + join(differences, "; "));
-  }
+  check_resume_differences(dir, differences, strict);
 
   const auto files = list_checkpoints(dir);
   for (auto it = files.rbegin(); it != files.rend() && r.checkpoint_path.empty(); ++it) {
