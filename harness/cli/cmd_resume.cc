@@ -20,8 +20,9 @@ int run_resume(const Args& args) {
                          "evaluations recorded after that checkpoint are dropped and done again; without a\n"
                          "checkpoint the run starts again from step 0. The result is bit for bit the run that was\n"
                          "never interrupted, provided the environment is the same: a difference that can change\n"
-                         "numerics (threads, torch build, CPU capability, BLAS/LAPACK, numerics variables, data\n"
-                         "files) is named in a warning, or refused with --strict.\n"
+                         "numerics (those `repro compare` marks so: threads, torch build, CPU, libraries, numerics\n"
+                         "variables, compiler, glibc, CUDA, packages; and data files) is named in a warning, or\n"
+                         "refused with --strict.\n"
                          "Exit: 0 finished, 1 the run failed, 2 nothing to resume (finished or still running),\n"
                          "bad flag, or a difference under --strict, 130 interrupted."};
   po::options_description options("options");

@@ -212,5 +212,33 @@ TEST_F(ResumeCliTest, OtherThreadCountIsNamedAndStrictRefuses) {
   EXPECT_NE(again.err.find("nothing to resume: run finished"), std::string::npos) << again.err;
 }
 
+// Strict resume refuses every environment fact compare marks as affecting numerics (here the
+// compiler, which it once let through), and two processes on one machine differ in none.
+TEST_F(ResumeCliTest, StrictRefusesAnotherCompilerAndGoesAheadInTheSameEnvironment) {
+  const Case c = mlp_case();
+  const RunData& ref = reference("mlp", c);
+  testing::TempDir runs;
+  const std::string dir = run_and_kill(c, runs.path().string(), 12);
+  const proto::RunRecord recorded = read_run(dir).header;
+  proto::RunRecord other = recorded;
+  other.mutable_environment()->mutable_build()->set_compiler("gcc 99.1.0");
+  RunWriter::reopen(dir)->write_header(other);
+  const auto strict = run_repro({"resume", dir, "--strict"});
+  EXPECT_EQ(strict.exit_code, 2) << strict.err;
+  EXPECT_NE(strict.err.find("not resumed (--strict)"), std::string::npos) << strict.err;
+  EXPECT_NE(strict.err.find("build.compiler: gcc 99.1.0 -> " + recorded.environment().build().compiler()),
+            std::string::npos)
+      << strict.err;
+  EXPECT_EQ(read_run(dir).header.resumes_size(), 0);
+
+  RunWriter::reopen(dir)->write_header(recorded);
+  const auto same = run_repro({"resume", dir, "--strict"});
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(same.err.find("environment differs"), std::string::npos) << same.err;
+  const RunData resumed = read_run(dir);
+  expect_same_run(ref, resumed);
+  EXPECT_TRUE(resumed.header.resumes(0).environment_differences().empty());
+}
+
 }  // namespace
 }  // namespace repro

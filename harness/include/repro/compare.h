@@ -8,8 +8,9 @@
 // parameter digests where both runs recorded one, evaluation metrics exactly. A tolerance
 // (rtol, atol, from_step) then decides whether differences count as divergence. Every
 // difference between the two headers (config, seeds, data, code, environment, model) is listed
-// with a one-line explanation and whether it can change numbers. A divergence is a result,
-// never an exception.
+// with a one-line explanation and whether it can change numbers (for the environment, the same
+// rule a strict resume refuses by; libraries are compared one by one within each role). A
+// divergence is a result, never an exception.
 #pragma once
 
 #include <string>

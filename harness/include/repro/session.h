@@ -107,9 +107,11 @@ struct SessionOptions {
   // run starts again from step 0 in the same directory. Then call resume() once the model is
   // watched and the optimizer built. The resume is recorded in header().resumes().
   std::string resume_dir;
-  // With resume_dir: a difference from the recorded environment that can change numerics
-  // (threads, torch build, CPU capability, oneDNN ISA, BLAS/LAPACK/OpenMP libraries, numerics
-  // variables, data file digests) is Error (usage) naming it, instead of a warning. Default off.
+  // With resume_dir: a difference from the recorded environment that can change numerics (the
+  // environment facts compare_runs marks affects_numerics: threads, torch build, CPU capability
+  // and flags, oneDNN/MKL/OpenMP versions, each numerics library, numerics variables, compiler,
+  // glibc, CUDA, packages; and the data and model file digests) is Error (usage) naming it,
+  // instead of a warning. Hostname, kernel, OS name and cgroup limit never are. Default off.
   bool strict_resume = false;
 };
 

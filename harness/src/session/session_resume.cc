@@ -15,6 +15,7 @@
 #include "repro/determinism.h"
 #include "repro/error.h"
 #include "run/run_identity.h"
+#include "util/strings.h"
 
 namespace repro::internal {
 namespace {
@@ -42,12 +43,6 @@ std::vector<std::string> model_file_differences(const proto::InputFile& recorded
   return {"model file " + recorded.path() + ": xxh3 " + recorded.xxh3() + " -> " + now.xxh3()};
 }
 
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
-}
-
 // An exclusive flock on <dir>/.resume.lock while a resume takes over the run: once the header
 // says running with our pid, a second resume sees a live run; before that, this lock.
 class ResumeLock {
@@ -70,6 +65,14 @@ class ResumeLock {
 };
 
 }  // namespace
+
+void check_resume_differences(const std::string& dir, const std::vector<std::string>& differences, bool strict) {
+  for (const auto& d : differences) spdlog::warn("resume: environment differs from the recorded run: {}", d);
+  if (strict && !differences.empty()) {
+    throw Error::usage(
+        dir + ": not resumed (--strict): the environment differs from the recorded run: " + join(differences, "; "));
+  }
+}
 
 ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested, bool strict) {
   read_run(dir);  // a missing or corrupt run is an input error before anything is created in it
@@ -103,11 +106,7 @@ ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested
   auto differences = numerics_differences(run.header.environment(), env);
   for (auto& d : data_differences(run.header.data(), r.config.data())) differences.push_back(std::move(d));
   for (auto& d : model_file_differences(run.header.model().file())) differences.push_back(std::move(d));
-  for (const auto& d : differences) spdlog::warn("resume: environment differs from the recorded run: {}", d);
-  if (strict && !differences.empty()) {
-    throw Error::usage(
-        dir + ": not resumed (--strict): the environment differs from the recorded run: " + join(differences, "; "));
-  }
+  check_resume_differences(dir, differences, strict);
 
   const auto files = list_checkpoints(dir);
   for (auto it = files.rbegin(); it != files.rend() && r.checkpoint_path.empty(); ++it) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "run/checkpoint_archive.h"
 #include "proto/run_config.pb.h"
@@ -29,13 +30,21 @@ struct ReopenedRun {
 //  2. takes the recorded config, with the determinism thread counts of `requested`, and
 //     applies determinism with the recorded seed; warns when the rest of `requested` differs
 //     from the recorded config (the recorded one is used);
-//  3. compares the environment now with the recorded one (numerics_differences) and the data
-//     files' digests with the recorded ones: each difference is a warning, and with `strict`
-//     an Error (usage) naming them, before anything in `dir` changes;
+//  3. compares the environment now with the recorded one (numerics_differences in
+//     env/environment_diff.h: the numerics-relevant facts `repro compare` names) and the data
+//     and model files' digests with the recorded ones, then check_resume_differences: each
+//     difference is a warning, and with `strict` an Error (usage) naming them, before anything
+//     in `dir` changes;
 //  4. picks the newest checkpoint that verifies; each newer corrupt one is named in a warning;
 //     none: the run starts again from step 0 in the same directory (said in a warning);
 //  5. cuts steps.bin and evals.bin back to the checkpoint and rewrites the header.
 // Throws Error (input) for a directory that is not a run or a corrupt stream.
 ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested, bool strict);
+
+// Step 3 of reopen_run, given its lines ("<fact>: <recorded> -> <now>"): warns "resume:
+// environment differs from the recorded run: <line>" for each; with `strict` and any line,
+// throws Error (usage) "<dir>: not resumed (--strict): the environment differs from the
+// recorded run: <line>; <line>...". Does nothing for no lines.
+void check_resume_differences(const std::string& dir, const std::vector<std::string>& differences, bool strict);
 
 }  // namespace repro::internal
