@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "repro/error.h"
+
 namespace repro::testing {
 
 namespace fs = std::filesystem;
@@ -142,6 +146,29 @@ inline std::string last_line(const std::string& out) {
   while (!s.empty() && s.back() == '\n') s.pop_back();
   const auto nl = s.rfind('\n');
   return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
+// The message of the repro::Error that `fn` throws, or "(no error)".
+template <typename Fn>
+std::string error_message(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// The repro::Error that `fn` throws; a test failure when it throws none.
+template <typename Fn>
+Error thrown_error(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no repro::Error thrown";
+  return Error::internal("");
 }
 
 }  // namespace repro::testing

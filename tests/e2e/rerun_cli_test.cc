@@ -156,12 +156,18 @@ TEST(RerunScenarioTest, UnseededUserProgramDivergesAndTheStepIsNamed) {
   EXPECT_EQ(read_run(report.run_b()).header.origin(), "session");
 }
 
+// A run of a copy of the user trainer at `exe`, recorded under dir/runs: the copy can then be
+// changed or removed.
+testing::ProcessResult run_own_copy_of_user_trainer(const testing::TempDir& dir, const std::string& exe) {
+  fs::copy_file(REPRO_USER_TRAINER, exe);
+  fs::permissions(exe, fs::perms::owner_all);
+  return testing::run_process({exe, dir / "runs"});
+}
+
 TEST(RerunScenarioTest, ChangedExecutableIsRefusedUnlessAllowed) {
   testing::TempDir dir;
   const std::string exe = dir / "user_trainer";
-  fs::copy_file(REPRO_USER_TRAINER, exe);
-  fs::permissions(exe, fs::perms::owner_all);
-  const auto made = testing::run_process({exe, dir / "runs"});
+  const auto made = run_own_copy_of_user_trainer(dir, exe);
   ASSERT_EQ(made.exit_code, 0) << made.err;
   std::ofstream(exe, std::ios::app | std::ios::binary) << '\0';
   const auto r = run_repro({"rerun", last_line(made.out), "--json"});
@@ -176,9 +182,7 @@ TEST(RerunScenarioTest, ChangedExecutableIsRefusedUnlessAllowed) {
 TEST(RerunScenarioTest, DeletedExecutableIsBadInputNamingIt) {
   testing::TempDir dir;
   const std::string exe = dir / "user_trainer";
-  fs::copy_file(REPRO_USER_TRAINER, exe);
-  fs::permissions(exe, fs::perms::owner_all);
-  const auto made = testing::run_process({exe, dir / "runs"});
+  const auto made = run_own_copy_of_user_trainer(dir, exe);
   ASSERT_EQ(made.exit_code, 0) << made.err;
   const std::string recorded = read_run(last_line(made.out)).header.code().executable_path();
   ASSERT_EQ(fs::path(recorded).filename(), "user_trainer");
@@ -196,9 +200,7 @@ TEST(RerunScenarioTest, DeletedExecutableIsBadInputNamingIt) {
 TEST(RerunScenarioTest, RefusalNamesTheFlagThatAllowsIt) {
   testing::TempDir dir;
   const std::string exe = dir / "user_trainer";
-  fs::copy_file(REPRO_USER_TRAINER, exe);
-  fs::permissions(exe, fs::perms::owner_all);
-  const auto made = testing::run_process({exe, dir / "runs"});
+  const auto made = run_own_copy_of_user_trainer(dir, exe);
   ASSERT_EQ(made.exit_code, 0) << made.err;
   std::ofstream(exe, std::ios::app | std::ios::binary) << '\0';
   const auto r = run_repro({"rerun", last_line(made.out), "--no-color"});

@@ -19,15 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 // Each test starts without built-ins and leaves them registered, as the test main does.
 class BuiltinsTest : public ::testing::Test {
  protected:
@@ -60,9 +51,9 @@ TEST_F(BuiltinsTest, TrainWithoutBuiltinsIsAUsageErrorBeforeAnyRunDirectory) {
 TEST_F(BuiltinsTest, DataSourceIsCheckedOnlyWhereTheBuiltinSourcesAreLinked) {
   proto::RunConfig config = fashion_config("runs");
   config.mutable_data()->set_source("parquet");
-  EXPECT_EQ(error_of([&] { validate_config(config, "c.textproto"); }), "(no error)");
+  EXPECT_EQ(testing::error_message([&] { validate_config(config, "c.textproto"); }), "(no error)");
   models::register_builtins();
-  EXPECT_NE(error_of([&] { validate_config(config, "c.textproto"); }).find("data.source"), std::string::npos);
+  EXPECT_NE(testing::error_message([&] { validate_config(config, "c.textproto"); }).find("data.source"), std::string::npos);
 }
 
 TEST_F(BuiltinsTest, SessionRecordsTheBuiltinDataFilesOnlyWhenTheyAreLinked) {

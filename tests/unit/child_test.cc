@@ -17,18 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The Error `fn` throws; a test failure when it throws none.
-template <typename Fn>
-Error error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no repro::Error thrown";
-  return Error::internal("");
-}
-
 TEST(ChildTest, SelfExecutableIsThisBinary) {
   EXPECT_EQ(internal::self_executable(), fs::canonical("/proc/self/exe").string());
   EXPECT_EQ(fs::path(internal::self_executable()).filename(), "unit_tests");
@@ -36,16 +24,16 @@ TEST(ChildTest, SelfExecutableIsThisBinary) {
 
 TEST(ChildTest, MissingOrNonExecutableFileIsInputErrorNamingIt) {
   testing::TempDir dir;
-  const Error missing = error_of([&] { internal::require_executable(dir / "nope", "Opts::binary"); });
+  const Error missing = testing::thrown_error([&] { internal::require_executable(dir / "nope", "Opts::binary"); });
   EXPECT_EQ(missing.kind(), ErrorKind::kInput);
   EXPECT_EQ(std::string(missing.what()), "Opts::binary: " + (dir / "nope") + " does not exist");
 
   testing::write_file(dir / "plain", "#!/bin/sh\n");
   fs::permissions(dir / "plain", fs::perms::owner_read | fs::perms::owner_write);
-  const Error plain = error_of([&] { internal::require_executable(dir / "plain", "Opts::binary"); });
+  const Error plain = testing::thrown_error([&] { internal::require_executable(dir / "plain", "Opts::binary"); });
   EXPECT_EQ(plain.kind(), ErrorKind::kInput);
   EXPECT_EQ(std::string(plain.what()), "Opts::binary: " + (dir / "plain") + " is not an executable file");
-  const Error directory = error_of([&] { internal::require_executable(dir.path().string(), "Opts::binary"); });
+  const Error directory = testing::thrown_error([&] { internal::require_executable(dir.path().string(), "Opts::binary"); });
   EXPECT_EQ(std::string(directory.what()), "Opts::binary: " + dir.path().string() + " is not an executable file");
 
   // A relative path is taken from the child's working directory, as execve there takes it.
@@ -54,7 +42,7 @@ TEST(ChildTest, MissingOrNonExecutableFileIsInputErrorNamingIt) {
   EXPECT_NO_THROW(internal::require_executable("/bin/sh", "Opts::binary"));
   EXPECT_EQ(internal::repro_binary_or_self("", "Opts::binary"), internal::self_executable());
   EXPECT_EQ(internal::repro_binary_or_self("/bin/sh", "Opts::binary"), "/bin/sh");
-  EXPECT_EQ(error_of([&] { internal::repro_binary_or_self(dir / "nope", "Opts::binary"); }).kind(), ErrorKind::kInput);
+  EXPECT_EQ(testing::thrown_error([&] { internal::repro_binary_or_self(dir / "nope", "Opts::binary"); }).kind(), ErrorKind::kInput);
 }
 
 TEST(ChildTest, SpawnRefusesAMissingExecutableBeforeForking) {
@@ -62,7 +50,7 @@ TEST(ChildTest, SpawnRefusesAMissingExecutableBeforeForking) {
   internal::ChildSpec spec;
   spec.argv = {dir / "gone", "--help"};
   spec.env = internal::current_environment();
-  const Error e = error_of([&] { internal::spawn(spec); });
+  const Error e = testing::thrown_error([&] { internal::spawn(spec); });
   EXPECT_EQ(e.kind(), ErrorKind::kInput);
   EXPECT_NE(std::string(e.what()).find(dir / "gone"), std::string::npos) << e.what();
 
@@ -71,7 +59,7 @@ TEST(ChildTest, SpawnRefusesAMissingExecutableBeforeForking) {
   good.argv = {"/bin/sh", "-c", "touch " + (dir / "ran")};
   good.env = spec.env;
   int finished = 0;
-  EXPECT_EQ(error_of([&] {
+  EXPECT_EQ(testing::thrown_error([&] {
               internal::run_children({good, spec}, 1, [&](std::size_t, int) { ++finished; });
             }).kind(),
             ErrorKind::kInput);
@@ -111,7 +99,7 @@ TEST(ChildTest, EnvironmentDropsReexecutedAndSetsTheRunDirectory) {
   const auto plain = internal::child_environment({"/tmp/runs/r2", "", {}, {}});
   EXPECT_EQ(plain.at("REPRO_RUN_DIR"), "/tmp/runs/r2");
   EXPECT_EQ(plain.count("REPRO_RERUN_OF"), 0u);
-  EXPECT_EQ(error_of([] { internal::child_environment({}); }).kind(), ErrorKind::kInternal);
+  EXPECT_EQ(testing::thrown_error([] { internal::child_environment({}); }).kind(), ErrorKind::kInternal);
 }
 
 }  // namespace

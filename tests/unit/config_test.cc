@@ -11,19 +11,10 @@
 namespace repro {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(ConfigTest, ParseErrorsNameFileLineAndColumn) {
-  EXPECT_EQ(error_of([] { parse_config("seed: 1\ntrain {\n  steps: abc\n}\n", "x.textproto"); }).rfind("x.textproto:3:10: ", 0), 0u)
-      << error_of([] { parse_config("seed: 1\ntrain {\n  steps: abc\n}\n", "x.textproto"); });
-  const std::string unknown = error_of([] { parse_config("seed: 1\nfrobnicate: 2\n", "x.textproto"); });
+  EXPECT_EQ(testing::error_message([] { parse_config("seed: 1\ntrain {\n  steps: abc\n}\n", "x.textproto"); }).rfind("x.textproto:3:10: ", 0), 0u)
+      << testing::error_message([] { parse_config("seed: 1\ntrain {\n  steps: abc\n}\n", "x.textproto"); });
+  const std::string unknown = testing::error_message([] { parse_config("seed: 1\nfrobnicate: 2\n", "x.textproto"); });
   EXPECT_EQ(unknown.rfind("x.textproto:2:", 0), 0u) << unknown;
   EXPECT_NE(unknown.find("frobnicate"), std::string::npos) << unknown;
 }
@@ -69,12 +60,12 @@ TEST(ConfigTest, OverridesSetScalarsListsStringsAndOneofMembers) {
 
 TEST(ConfigTest, BadOverridesNameTheField) {
   proto::RunConfig c;
-  EXPECT_NE(error_of([&] { apply_override(&c, "optimizer.lrr=1"); }).find("optimizer has no field 'lrr'"), std::string::npos);
-  EXPECT_NE(error_of([&] { apply_override(&c, "optimizer.lr=fast"); }).find("--set optimizer.lr: 'fast' is not a valid double"),
+  EXPECT_NE(testing::error_message([&] { apply_override(&c, "optimizer.lrr=1"); }).find("optimizer has no field 'lrr'"), std::string::npos);
+  EXPECT_NE(testing::error_message([&] { apply_override(&c, "optimizer.lr=fast"); }).find("--set optimizer.lr: 'fast' is not a valid double"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { apply_override(&c, "train=3"); }).find("train is a section"), std::string::npos);
-  EXPECT_NE(error_of([&] { apply_override(&c, "seed.x=3"); }).find("seed is a value"), std::string::npos);
-  EXPECT_NE(error_of([&] { apply_override(&c, "novalue"); }).find("expected path.to.field=value"), std::string::npos);
+  EXPECT_NE(testing::error_message([&] { apply_override(&c, "train=3"); }).find("train is a section"), std::string::npos);
+  EXPECT_NE(testing::error_message([&] { apply_override(&c, "seed.x=3"); }).find("seed is a value"), std::string::npos);
+  EXPECT_NE(testing::error_message([&] { apply_override(&c, "novalue"); }).find("expected path.to.field=value"), std::string::npos);
 }
 
 struct Invalid {
@@ -90,7 +81,7 @@ class ConfigValidationTest : public ::testing::TestWithParam<Invalid> {};
 TEST_P(ConfigValidationTest, NamesTheField) {
   std::vector<std::string> overrides = {GetParam().override_};
   const std::string err =
-      error_of([&] { load_config(testing::config_path("mlp_synthetic.textproto"), overrides); });
+      testing::error_message([&] { load_config(testing::config_path("mlp_synthetic.textproto"), overrides); });
   EXPECT_NE(err.find(GetParam().expected), std::string::npos) << err;
 }
 
@@ -112,7 +103,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Invalid>& info) { return info.param.name; });
 
 TEST(ConfigTest, MissingDataFileIsNamed) {
-  const std::string err = error_of([] {
+  const std::string err = testing::error_message([] {
     load_config(testing::config_path("mlp_fashion_mnist.textproto"), {"data.path=/nonexistent/fm"});
   });
   EXPECT_NE(err.find("/nonexistent/fm/train-images-idx3-ubyte.gz"), std::string::npos) << err;

@@ -13,17 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <typename Fn>
-Error error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no repro::Error thrown";
-  return Error::internal("");
-}
-
 RunData recorded(const testing::TempDir& dir, const std::string& origin) {
   RunData run;
   run.dir = dir / "runs/original";
@@ -38,7 +27,7 @@ TEST(RerunTest, MissingReproBinaryIsInputErrorBeforeAnythingIsWritten) {
   RerunOptions options;
   options.repro_binary = dir / "bin/repro";
   options.runs_dir = dir / "new-runs";
-  const Error e = error_of([&] { rerun(recorded(dir, "repro run"), options); });
+  const Error e = testing::thrown_error([&] { rerun(recorded(dir, "repro run"), options); });
   EXPECT_EQ(e.kind(), ErrorKind::kInput);
   EXPECT_EQ(std::string(e.what()), "RerunOptions::repro_binary: " + (dir / "bin/repro") + " does not exist");
   EXPECT_FALSE(fs::exists(dir / "new-runs"));
@@ -57,7 +46,7 @@ TEST(RerunTest, MissingRecordedExecutableIsInputErrorNotAChildExit) {
   ASSERT_EQ(refused.refused.size(), 1u);
   EXPECT_EQ(refused.refused[0].b(), "(missing)");
   options.allow_changed_code = true;
-  const Error e = error_of([&] { rerun(run, options); });
+  const Error e = testing::thrown_error([&] { rerun(run, options); });
   EXPECT_EQ(e.kind(), ErrorKind::kInput);
   EXPECT_EQ(std::string(e.what()),
             run.dir + "/record.pb: the recorded executable: " + (dir / "trainer") + " does not exist");
@@ -68,7 +57,7 @@ TEST(RerunTest, MissingRecordedExecutableIsInputErrorNotAChildExit) {
   run.header.add_argv("/bin/true");
   run.header.mutable_code()->set_executable_path("/bin/true");
   run.header.set_cwd(dir / "gone");
-  const Error cwd = error_of([&] { rerun(run, options); });
+  const Error cwd = testing::thrown_error([&] { rerun(run, options); });
   EXPECT_EQ(cwd.kind(), ErrorKind::kInput);
   EXPECT_EQ(std::string(cwd.what()), run.dir + "/record.pb: the recorded working directory " + (dir / "gone") +
                                          " does not exist; cannot re-execute");
