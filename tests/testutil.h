@@ -119,8 +119,7 @@ inline ProcessResult wait_process(const Started& started) {
 
 // Runs `argv` in a fresh process (see start_process) and waits for it to finish.
 inline ProcessResult run_process(const std::vector<std::string>& argv,
-                                 const std::map<std::string, std::string>& env = {},
-                                 const std::string& cwd = "") {
+                                 const std::map<std::string, std::string>& env = {}, const std::string& cwd = "") {
   TempDir io;
   return wait_process(start_process(argv, env, cwd, io.path().string()));
 }

@@ -11,27 +11,26 @@
 namespace repro::cli {
 
 int run_check(const Args& args) {
-  const CommandSpec spec{
-      "check",
-      "repro check CONFIG_OR_SUITE [--runs N] [--baseline DIR] [--update-baseline] [--junit FILE]\n"
-      "                   [--report DIR] [-j N] [--json] [--no-color]\n"
-      "       repro check --envelope FILE RUN_DIR... [--json] [--no-color]",
-      "Runs each config of a suite (or one config) N times in fresh processes, compares every run\n"
-      "with the first, and the first with the golden baseline <DIR>/<entry>/ when it exists;\n"
-      "--update-baseline stores today's first run as the baseline. Tolerance per entry comes from\n"
-      "the suite entry, else the config's check section; bitwise by default. Writes JUnit XML (a\n"
-      "test case per comparison; failures carry the explanations) and a report directory (JSON\n"
-      "reports, divergence plots, summary.md, and the runs themselves).\n"
-      "Suite format (textproto, proto/check.proto):\n"
-      "  entry { config: \"mlp_synthetic.textproto\" set: \"train.steps=50\" runs: 3 rtol: 0 }\n"
-      "An entry's `envelope: \"FILE\"` also tests each of its runs against that envelope.\n"
-      "With --envelope FILE (from `repro sweep --save-envelope`), tests existing runs instead: a\n"
-      "run passes when the loss of every step of the envelope and every final metric lie in\n"
-      "their bands; otherwise the first step outside is named with its loss and band.\n"
-      "With --json, one CheckReport (proto/check.proto; also <report>/check.json): every run and\n"
-      "its exit code, the comparisons, the envelope checks, the entry errors and the verdict.\n"
-      "Exit: 0 all identical or within tolerance (inside the envelope), 1 any divergence, failed\n"
-      "run or run outside the envelope, 2 bad input."};
+  const CommandSpec spec{"check",
+                         "repro check CONFIG_OR_SUITE [--runs N] [--baseline DIR] [--update-baseline] [--junit FILE]\n"
+                         "                   [--report DIR] [-j N] [--json] [--no-color]\n"
+                         "       repro check --envelope FILE RUN_DIR... [--json] [--no-color]",
+                         "Runs each config of a suite (or one config) N times in fresh processes, compares every run\n"
+                         "with the first, and the first with the golden baseline <DIR>/<entry>/ when it exists;\n"
+                         "--update-baseline stores today's first run as the baseline. Tolerance per entry comes from\n"
+                         "the suite entry, else the config's check section; bitwise by default. Writes JUnit XML (a\n"
+                         "test case per comparison; failures carry the explanations) and a report directory (JSON\n"
+                         "reports, divergence plots, summary.md, and the runs themselves).\n"
+                         "Suite format (textproto, proto/check.proto):\n"
+                         "  entry { config: \"mlp_synthetic.textproto\" set: \"train.steps=50\" runs: 3 rtol: 0 }\n"
+                         "An entry's `envelope: \"FILE\"` also tests each of its runs against that envelope.\n"
+                         "With --envelope FILE (from `repro sweep --save-envelope`), tests existing runs instead: a\n"
+                         "run passes when the loss of every step of the envelope and every final metric lie in\n"
+                         "their bands; otherwise the first step outside is named with its loss and band.\n"
+                         "With --json, one CheckReport (proto/check.proto; also <report>/check.json): every run and\n"
+                         "its exit code, the comparisons, the envelope checks, the entry errors and the verdict.\n"
+                         "Exit: 0 all identical or within tolerance (inside the envelope), 1 any divergence, failed\n"
+                         "run or run outside the envelope, 2 bad input."};
   po::options_description options("options");
   options.add_options()("suite", po::value<std::vector<std::string>>()->value_name("FILE")->required(),
                         "suite file (proto/check.proto) or a single run config; with --envelope, run directories")(
@@ -51,7 +50,8 @@ int run_check(const Args& args) {
   if (!parse_command(spec, options, positional, args, vm)) return kExitOk;
   const auto positionals = vm["suite"].as<std::vector<std::string>>();
   if (vm.count("envelope") && (vm.count("baseline") || vm.count("update-baseline") || vm.count("junit"))) {
-    throw Error::usage("repro check: --envelope tests run directories; --baseline, --update-baseline and --junit are for suites");
+    throw Error::usage(
+        "repro check: --envelope tests run directories; --baseline, --update-baseline and --junit are for suites");
   }
   const bool json = vm.count("json") > 0;
   auto print = [&](const proto::CheckReport& report) {
@@ -59,7 +59,8 @@ int run_check(const Args& args) {
     return report.passed() ? kExitOk : kExitCheckFailed;
   };
   if (vm.count("envelope")) return print(check_against_envelope(vm["envelope"].as<std::string>(), positionals));
-  if (positionals.size() != 1) throw Error::usage("repro check: expected one suite or config (run directories need --envelope)");
+  if (positionals.size() != 1)
+    throw Error::usage("repro check: expected one suite or config (run directories need --envelope)");
 
   CheckOptions opts;
   opts.runs = vm["runs"].as<int>();

@@ -10,13 +10,13 @@
 namespace repro::cli {
 
 int run_compare(const Args& args) {
-  const CommandSpec spec{
-      "compare", "repro compare RUN_A RUN_B [--json] [--rtol X] [--atol X] [--from-step N] [--no-color]",
-      "Compares two run directories: the loss of every common step as IEEE-754 bits, parameter\n"
-      "digests and final metrics, and names every difference between the two run headers\n"
-      "(config, seeds, data, code, environment, model), numerics-affecting first. The tolerance\n"
-      "is run A's config check section unless --rtol/--atol/--from-step are given.\n"
-      "Exit code 0 when identical or within tolerance, 1 when diverged or incomparable."};
+  const CommandSpec spec{"compare",
+                         "repro compare RUN_A RUN_B [--json] [--rtol X] [--atol X] [--from-step N] [--no-color]",
+                         "Compares two run directories: the loss of every common step as IEEE-754 bits, parameter\n"
+                         "digests and final metrics, and names every difference between the two run headers\n"
+                         "(config, seeds, data, code, environment, model), numerics-affecting first. The tolerance\n"
+                         "is run A's config check section unless --rtol/--atol/--from-step are given.\n"
+                         "Exit code 0 when identical or within tolerance, 1 when diverged or incomparable."};
   po::options_description options("options");
   add_tolerance_flags(options);
   add_color_option(options);

@@ -10,18 +10,17 @@
 namespace repro::cli {
 
 int run_doctor(const Args& args) {
-  const CommandSpec spec{
-      "doctor", "repro doctor --config FILE [--set path=value]... [--json]",
-      "Checks that the config's model trains for the right reasons, on its own data, built as\n"
-      "`repro run` builds it (seeded, same split, same optimizer): smoke (one step runs, gives a\n"
-      "finite loss and changes parameters), params_updated (every tensor the optimizer holds\n"
-      "changes at each of the first 3 steps), loss_decreases (a significant downward trend over\n"
-      "30 steps), can_fit (dropout and weight decay off, the loss on one batch of 16 reaches\n"
-      "0.05 within 300 steps), finite (no NaN/Inf in parameters, layer outputs, loss, gradients\n"
-      "over 30 steps) and dead_units (no layer with more than 50% of its units zero for every\n"
-      "sample of a batch). Each check prints PASS or FAIL, the parameter or layer concerned, and\n"
-      "its figures. Nothing is recorded.\n"
-      "Exit: 0 every check passed, 1 a check failed, 2 bad config, flag or data."};
+  const CommandSpec spec{"doctor", "repro doctor --config FILE [--set path=value]... [--json]",
+                         "Checks that the config's model trains for the right reasons, on its own data, built as\n"
+                         "`repro run` builds it (seeded, same split, same optimizer): smoke (one step runs, gives a\n"
+                         "finite loss and changes parameters), params_updated (every tensor the optimizer holds\n"
+                         "changes at each of the first 3 steps), loss_decreases (a significant downward trend over\n"
+                         "30 steps), can_fit (dropout and weight decay off, the loss on one batch of 16 reaches\n"
+                         "0.05 within 300 steps), finite (no NaN/Inf in parameters, layer outputs, loss, gradients\n"
+                         "over 30 steps) and dead_units (no layer with more than 50% of its units zero for every\n"
+                         "sample of a batch). Each check prints PASS or FAIL, the parameter or layer concerned, and\n"
+                         "its figures. Nothing is recorded.\n"
+                         "Exit: 0 every check passed, 1 a check failed, 2 bad config, flag or data."};
   po::options_description options("options");
   add_config_options(options);
   po::variables_map vm;

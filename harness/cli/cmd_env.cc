@@ -8,14 +8,13 @@
 namespace repro::cli {
 
 int run_env(const Args& args) {
-  const CommandSpec spec{
-      "env", "repro env [--json] [--verify LOCK_FILE]",
-      "Captures and prints everything in this environment that can change the numbers a training\n"
-      "run produces: LibTorch version and build, the CPU kernels (ISA) in use, the BLAS, LAPACK,\n"
-      "OpenMP and oneDNN libraries loaded, thread counts and why, numerics variables, compiler,\n"
-      "OS, CPU, cgroup limits, CUDA, locked package versions and this executable's digest.\n"
-      "With --verify, compares installed package versions with LOCK_FILE instead and exits 1\n"
-      "when any differs."};
+  const CommandSpec spec{"env", "repro env [--json] [--verify LOCK_FILE]",
+                         "Captures and prints everything in this environment that can change the numbers a training\n"
+                         "run produces: LibTorch version and build, the CPU kernels (ISA) in use, the BLAS, LAPACK,\n"
+                         "OpenMP and oneDNN libraries loaded, thread counts and why, numerics variables, compiler,\n"
+                         "OS, CPU, cgroup limits, CUDA, locked package versions and this executable's digest.\n"
+                         "With --verify, compares installed package versions with LOCK_FILE instead and exits 1\n"
+                         "when any differs."};
   po::options_description options("options");
   options.add_options()("verify", po::value<std::string>()->value_name("LOCK_FILE"),
                         "check installed Debian packages against LOCK_FILE (e.g. environment.lock)");

@@ -9,12 +9,11 @@
 namespace repro::cli {
 
 int run_export(const Args& args) {
-  const CommandSpec spec{
-      "export", "repro export RUN_DIR --to FILE [--json]",
-      "Writes the final weights of a finished run (its checkpoint after the last step) to FILE,\n"
-      "with the run's identity: run id, config digest, data digest, code identity, parameter\n"
-      "digest (equal to the run's final digest; verified on every load). `repro show FILE`\n"
-      "prints the identity; repro::load_snapshot (repro/snapshot.h) reads the weights."};
+  const CommandSpec spec{"export", "repro export RUN_DIR --to FILE [--json]",
+                         "Writes the final weights of a finished run (its checkpoint after the last step) to FILE,\n"
+                         "with the run's identity: run id, config digest, data digest, code identity, parameter\n"
+                         "digest (equal to the run's final digest; verified on every load). `repro show FILE`\n"
+                         "prints the identity; repro::load_snapshot (repro/snapshot.h) reads the weights."};
   po::options_description options("options");
   options.add_options()("run-dir", po::value<std::string>()->value_name("RUN_DIR")->required(), "the run")(
       "to", po::value<std::string>()->value_name("FILE")->required(), "the snapshot file to write");

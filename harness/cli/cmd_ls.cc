@@ -13,12 +13,11 @@
 namespace repro::cli {
 
 int run_ls(const Args& args) {
-  const CommandSpec spec{
-      "ls", "repro ls [RUNS_DIR] [--json]",
-      "Lists the run directories directly under RUNS_DIR (default: runs), oldest first: id, model,\n"
-      "status (a run whose process is gone shows as interrupted), steps recorded, final loss,\n"
-      "test accuracy and start time. A run that cannot be read is skipped with a warning.\n"
-      "With --json, an array of RunSummary objects (proto/run_record.proto)."};
+  const CommandSpec spec{"ls", "repro ls [RUNS_DIR] [--json]",
+                         "Lists the run directories directly under RUNS_DIR (default: runs), oldest first: id, model,\n"
+                         "status (a run whose process is gone shows as interrupted), steps recorded, final loss,\n"
+                         "test accuracy and start time. A run that cannot be read is skipped with a warning.\n"
+                         "With --json, an array of RunSummary objects (proto/run_record.proto)."};
   po::options_description options("options");
   options.add_options()("runs-dir", po::value<std::string>()->value_name("RUNS_DIR")->default_value("runs"),
                         "the directory holding run directories");
@@ -53,8 +52,7 @@ int run_ls(const Args& args) {
         {"id", "model", "status", "steps", "final loss", "test accuracy", "started"}};
     for (const auto& s : summaries) {
       rows.push_back({s.run_id(), s.model().empty() ? "-" : s.model(), s.status(), std::to_string(s.steps()),
-                      format_final_loss(s),
-                      s.has_test_accuracy() ? internal::shortest_text(s.test_accuracy()) : "-",
+                      format_final_loss(s), s.has_test_accuracy() ? internal::shortest_text(s.test_accuracy()) : "-",
                       s.started_at().empty() ? "-" : s.started_at()});
     }
     out = format_columns(rows);

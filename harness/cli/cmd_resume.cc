@@ -1,7 +1,6 @@
 // repro resume: continue an interrupted or failed `repro run` from its newest checkpoint.
 #include <iostream>
 
-
 #include "options.h"
 #include "outcome.h"
 #include "repro/determinism.h"

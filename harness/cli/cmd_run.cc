@@ -1,24 +1,22 @@
 // repro run: train from a config, deterministically, and record the run.
 #include <iostream>
 
-
 #include "options.h"
 #include "outcome.h"
-#include "repro/environment.h"
 #include "repro/determinism.h"
+#include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/trainer.h"
 
 namespace repro::cli {
 
 int run_run(const Args& args) {
-  const CommandSpec spec{
-      "run", "repro run --config FILE [--set path=value]... [--runs-dir DIR] [--json]",
-      "Trains the model of a config with the built-in trainer, deterministically: one master\n"
-      "seed, deterministic algorithms, pinned threads (and CPU kernels, when the config pins\n"
-      "them: the process then re-executes itself with ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA\n"
-      "set). The run is recorded in <runs-dir>/<run id>; its path is printed last.\n"
-      "Exit: 0 finished, 1 the run failed, 2 bad config, flag or data, 130 interrupted."};
+  const CommandSpec spec{"run", "repro run --config FILE [--set path=value]... [--runs-dir DIR] [--json]",
+                         "Trains the model of a config with the built-in trainer, deterministically: one master\n"
+                         "seed, deterministic algorithms, pinned threads (and CPU kernels, when the config pins\n"
+                         "them: the process then re-executes itself with ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA\n"
+                         "set). The run is recorded in <runs-dir>/<run id>; its path is printed last.\n"
+                         "Exit: 0 finished, 1 the run failed, 2 bad config, flag or data, 130 interrupted."};
   po::options_description options("options");
   add_config_options(options);
   options.add_options()("runs-dir", po::value<std::string>()->value_name("DIR"),

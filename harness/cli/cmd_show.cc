@@ -6,10 +6,10 @@
 #include <sstream>
 
 #include "options.h"
-#include "repro/snapshot.h"
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/record.h"
+#include "repro/snapshot.h"
 #include "run_format.h"
 #include "util/exact.h"
 #include "util/strings.h"
@@ -48,8 +48,8 @@ std::string format_summary(const RunData& run) {
   row("cwd", or_dash(h.cwd()));
   row("host, pid", or_dash(h.hostname()) + ", " + std::to_string(h.pid()));
   row("seed", std::to_string(h.seed()));
-  row("steps", std::to_string(h.steps_completed()) + " completed / " + std::to_string(run.steps.size()) +
-                   " recorded" + (run.steps_torn ? " (a torn last frame was dropped)" : ""));
+  row("steps", std::to_string(h.steps_completed()) + " completed / " + std::to_string(run.steps.size()) + " recorded" +
+                   (run.steps_torn ? " (a torn last frame was dropped)" : ""));
   if (run.steps.empty()) {
     row("final loss", "-");
   } else {
@@ -64,9 +64,9 @@ std::string format_summary(const RunData& run) {
   if (const auto& f = h.model().file(); !f.path().empty()) {
     row("  " + f.role(), f.path() + "  " + std::to_string(f.size()) + " bytes  xxh3 " + f.xxh3());
   }
-  row("data", or_dash(h.data().source()) + " (train " + std::to_string(h.data().train_samples()) +
-                  ", validation " + std::to_string(h.data().validation_samples()) + ", test " +
-                  std::to_string(h.data().test_samples()) + ")");
+  row("data", or_dash(h.data().source()) + " (train " + std::to_string(h.data().train_samples()) + ", validation " +
+                  std::to_string(h.data().validation_samples()) + ", test " + std::to_string(h.data().test_samples()) +
+                  ")");
   for (const auto& f : h.data().files()) {
     row("  " + f.role(), f.path() + "  " + std::to_string(f.size()) + " bytes  xxh3 " + f.xxh3());
   }
@@ -103,8 +103,7 @@ std::string format_snapshot(const std::string& path, const proto::SnapshotIdenti
   out << "snapshot        " << path << " (verified)\n"
       << "run             " << id.run_id() << "\n"
       << "exported from   " << id.run_dir() << " at " << id.exported_at() << "\n"
-      << "model           " << id.model() << ", " << id.tensors_size() << " tensors, after " << id.steps()
-      << " steps\n"
+      << "model           " << id.model() << ", " << id.tensors_size() << " tensors, after " << id.steps() << " steps\n"
       << "param digest    " << id.param_digest() << "\n"
       << "config digest   " << id.config_digest() << "\n"
       << "data digest     " << id.data_digest() << "\n"
@@ -116,13 +115,12 @@ std::string format_snapshot(const std::string& path, const proto::SnapshotIdenti
 }  // namespace
 
 int run_show(const Args& args) {
-  const CommandSpec spec{
-      "show", "repro show RUN_DIR|SNAPSHOT [--json] [--steps]",
-      "Prints a run directory: run id, status (a run whose process is gone shows as\n"
-      "interrupted), origin, seed, steps, the final loss with its exact bits, evaluations, model,\n"
-      "data files and their digests, determinism settings, and the resolved config.\n"
-      "With --steps, also every recorded step. With --json, a RunView (proto/run_record.proto).\n"
-      "Given a model snapshot (repro export), verifies it and prints the identity of its run."};
+  const CommandSpec spec{"show", "repro show RUN_DIR|SNAPSHOT [--json] [--steps]",
+                         "Prints a run directory: run id, status (a run whose process is gone shows as\n"
+                         "interrupted), origin, seed, steps, the final loss with its exact bits, evaluations, model,\n"
+                         "data files and their digests, determinism settings, and the resolved config.\n"
+                         "With --steps, also every recorded step. With --json, a RunView (proto/run_record.proto).\n"
+                         "Given a model snapshot (repro export), verifies it and prints the identity of its run."};
   po::options_description options("options");
   options.add_options()("steps", "also print every recorded step")(
       "run-dir", po::value<std::string>()->value_name("RUN_DIR"), "the run directory");

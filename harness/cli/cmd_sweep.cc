@@ -33,13 +33,12 @@ int run_sweep(const Args& args) {
       "is saved), 2 bad input (config, flag, --vary field or value)."};
   po::options_description options("options");
   add_config_options(options);  // --config, --set (applied to every run)
-  options.add_options()(
-      "seeds", po::value<int>()->value_name("N")->default_value(5), "seeds per setting (at least 2)")(
+  options.add_options()("seeds", po::value<int>()->value_name("N")->default_value(5), "seeds per setting (at least 2)")(
       "vary", po::value<std::vector<std::string>>()->value_name("FIELD=V1,V2")->composing(),
       "a config field and its values (repeatable: the grid is their product)")(
       "report", po::value<std::string>()->value_name("DIR")->default_value("sweep-report"),
-      "report directory: runs/, logs, sweep.json")(
-      "save-envelope", po::value<std::string>()->value_name("FILE"), "write the envelope baseline (JSON) to FILE")(
+      "report directory: runs/, logs, sweep.json")("save-envelope", po::value<std::string>()->value_name("FILE"),
+                                                   "write the envelope baseline (JSON) to FILE")(
       "envelope-k", po::value<double>()->value_name("K")->default_value(kDefaultEnvelopeK, "4"),
       "envelope margin: K seed standard deviations...")(
       "envelope-floor", po::value<double>()->value_name("F")->default_value(kDefaultEnvelopeFloor, "0.05"),

@@ -39,7 +39,8 @@ void print_usage(std::ostream& out) {
          "       repro <command> --help\n"
          "       repro --version\n\n"
          "reprotorch makes LibTorch training reproducible and proves it.\n\ncommands:\n";
-  for (const auto& c : commands()) out << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
+  for (const auto& c : commands())
+    out << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
   out << "\nexit codes: 0 success, 1 a check failed or runs diverged, 2 usage or input error, 3 internal error\n";
 }
 

@@ -15,8 +15,8 @@
 namespace repro::cli {
 
 bool parse_command(const CommandSpec& spec, po::options_description& options,
-                   const po::positional_options_description& positional, const Args& args,
-                   po::variables_map& vm, bool json) {
+                   const po::positional_options_description& positional, const Args& args, po::variables_map& vm,
+                   bool json) {
   options.add_options()("help,h", "show this help and exit")(
       "log-level", po::value<std::string>()->value_name("LEVEL"),
       "trace, debug, info, warn, error, critical or off (default: $REPRO_LOG_LEVEL, else info)");
@@ -71,7 +71,8 @@ std::string with_flag_names(const std::string& message) {
 }
 
 void add_color_option(po::options_description& options) {
-  options.add_options()("no-color", "no colour in the text output (none either when NO_COLOR is set or off a terminal)");
+  options.add_options()("no-color",
+                        "no colour in the text output (none either when NO_COLOR is set or off a terminal)");
 }
 
 bool use_color(const po::variables_map& vm) {

@@ -26,8 +26,8 @@ struct CommandSpec {
 // `options`. Returns false when --help was given (the help is printed to stdout); the command
 // then returns kExitOk. Throws Error (usage) with one line naming the bad flag or value.
 bool parse_command(const CommandSpec& spec, po::options_description& options,
-                   const po::positional_options_description& positional, const Args& args,
-                   po::variables_map& vm, bool json = true);
+                   const po::positional_options_description& positional, const Args& args, po::variables_map& vm,
+                   bool json = true);
 
 // --no-color: for every command whose text output can have colour (ANSI escapes).
 void add_color_option(po::options_description& options);

@@ -16,10 +16,10 @@ using testing::config_path;
 // JUnit XML must parse as XML: checked with Debian's Python, which every machine with the
 // locked packages has (python3-matplotlib depends on it).
 void expect_valid_xml(const std::string& path) {
-  const auto r = testing::run_process(
-      {"/usr/bin/python3", "-c", "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
-                                 "assert r.tag == 'testsuites', r.tag; print(len(r.findall('.//testcase')))",
-       path});
+  const auto r = testing::run_process({"/usr/bin/python3", "-c",
+                                       "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
+                                       "assert r.tag == 'testsuites', r.tag; print(len(r.findall('.//testcase')))",
+                                       path});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
@@ -63,8 +63,8 @@ TEST(CheckCliTest, BaselineUnderAnotherLearningRateFailsWithTheExplanation) {
 
 TEST(CheckCliTest, BaselineUnderAnotherThreadCountListsTheDifferenceWhateverTheVerdict) {
   testing::TempDir dir;
-  ASSERT_EQ(run_repro({"check", suite_with(dir, "set: \"determinism.intra_op_threads=2\""), "--runs", "1",
-                       "--baseline", dir / "baselines", "--update-baseline", "--report", dir / "r1"})
+  ASSERT_EQ(run_repro({"check", suite_with(dir, "set: \"determinism.intra_op_threads=2\""), "--runs", "1", "--baseline",
+                       dir / "baselines", "--update-baseline", "--report", dir / "r1"})
                 .exit_code,
             0);
   const auto r = run_repro({"check", suite_with(dir, ""), "--runs", "1", "--baseline", dir / "baselines", "--junit",

@@ -20,8 +20,8 @@ std::string run_dir_of(const testing::ProcessResult& r) {
 
 // One 30-step run of models/configs/mlp_synthetic.textproto with `sets` overrides.
 std::string run_mlp(const std::string& runs_dir, std::vector<std::string> sets) {
-  std::vector<std::string> args = {"run",       "--config", testing::config_path("mlp_synthetic.textproto"),
-                                   "--runs-dir", runs_dir,   "--set",
+  std::vector<std::string> args = {"run",           "--config", testing::config_path("mlp_synthetic.textproto"),
+                                   "--runs-dir",    runs_dir,   "--set",
                                    "train.steps=30"};
   for (const auto& s : sets) {
     args.push_back("--set");
@@ -95,10 +95,8 @@ TEST_F(CompareCliTest, AnotherSeedDivergesAtStepZero) {
 
 TEST_F(CompareCliTest, BadInputExitsTwoWithOneLine) {
   const std::vector<std::vector<std::string>> bad = {
-      {"compare", *base_, *tmp_ / "no-such-run"},
-      {"compare", *base_},
-      {"compare", *base_, *again_, "--rtol", "abc"},
-      {"compare", *base_, *again_, "--atol", "-1"},
+      {"compare", *base_, *tmp_ / "no-such-run"},    {"compare", *base_},
+      {"compare", *base_, *again_, "--rtol", "abc"}, {"compare", *base_, *again_, "--atol", "-1"},
       {"compare", *base_, *again_, "--bogus"},
   };
   for (const auto& args : bad) {

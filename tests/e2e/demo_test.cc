@@ -29,4 +29,3 @@ TEST(DemoTest, ReachesEightyFivePercentTestAccuracy) {
 
 }  // namespace
 }  // namespace repro
-

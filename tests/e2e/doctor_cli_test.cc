@@ -1,7 +1,7 @@
 // `repro doctor`: the built-in models pass in a fresh process; a learning rate that explodes
 // fails the finite check by name (exit 1); bad input is exit 2 with one line.
-#include <google/protobuf/util/json_util.h>
 #include <gmock/gmock.h>
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include "proto/doctor.pb.h"
@@ -62,13 +62,15 @@ TEST(DoctorCliTest, ExplodingLearningRateFailsTheFiniteCheckByName) {
   EXPECT_FALSE(finite->passed());
   EXPECT_FALSE(finite->subject().empty());
   EXPECT_THAT(finite->detail(), ::testing::StartsWith("step "));
-  const auto text = run_repro({"doctor", "--config", config_path("mlp_synthetic.textproto"), "--set", "optimizer.lr=1e6"});
+  const auto text =
+      run_repro({"doctor", "--config", config_path("mlp_synthetic.textproto"), "--set", "optimizer.lr=1e6"});
   EXPECT_EQ(text.exit_code, 1);
   EXPECT_THAT(text.out, HasSubstr("\nFAIL finite [" + finite->subject() + "]: " + finite->detail() + "\n"));
 }
 
 TEST(DoctorCliTest, BadInputIsExitTwoWithOneLine) {
-  const auto r = run_repro({"doctor", "--config", config_path("mlp_synthetic.textproto"), "--set", "train.on_nonfinite=maybe"});
+  const auto r =
+      run_repro({"doctor", "--config", config_path("mlp_synthetic.textproto"), "--set", "train.on_nonfinite=maybe"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   ASSERT_EQ(r.err_lines().size(), 1u) << r.err;
   EXPECT_THAT(r.err, HasSubstr("train.on_nonfinite: unknown value 'maybe' (expected one of stop, warn)"));

@@ -11,10 +11,9 @@ namespace repro {
 namespace {
 
 std::string finished_run(const testing::TempDir& dir) {
-  const auto r = testing::run_repro({"run", "--config", testing::config_path("demo.textproto"),
-                                     "--runs-dir", dir / "runs", "--set", "train.steps=12", "--set",
-                                     "model.cnn.channels1=4", "--set", "model.cnn.channels2=4", "--set",
-                                     "data.sample_limit=2000"});
+  const auto r = testing::run_repro({"run", "--config", testing::config_path("demo.textproto"), "--runs-dir",
+                                     dir / "runs", "--set", "train.steps=12", "--set", "model.cnn.channels1=4", "--set",
+                                     "model.cnn.channels2=4", "--set", "data.sample_limit=2000"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::string out = r.out;
   while (!out.empty() && out.back() == '\n') out.pop_back();

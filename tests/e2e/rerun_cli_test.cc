@@ -61,13 +61,16 @@ TEST(RerunScenarioTest, IdenticalRerunIsIdentical) {
 TEST(RerunScenarioTest, ChangedDataFileIsRefusedAndNamed) {
   testing::TempDir dir;
   std::string csv = "x1,x2,label\n";
-  for (int i = 0; i < 64; ++i) csv += std::to_string(i % 7) + "," + std::to_string((i * 3) % 5) + "," + std::to_string(i % 2) + "\n";
+  for (int i = 0; i < 64; ++i)
+    csv += std::to_string(i % 7) + "," + std::to_string((i * 3) % 5) + "," + std::to_string(i % 2) + "\n";
   const std::string data = dir / "points.csv";
   testing::write_file(data, csv);
   testing::write_file(dir / "csv.textproto",
                       "seed: 5\nmodel { mlp { hidden: 8 } }\n"
-                      "data { source: \"csv\" path: \"" + data + "\" csv_features: \"x1\" csv_features: \"x2\" }\n"
-                      "train { steps: 10 batch_size: 8 }\n");
+                      "data { source: \"csv\" path: \"" +
+                          data +
+                          "\" csv_features: \"x1\" csv_features: \"x2\" }\n"
+                          "train { steps: 10 batch_size: 8 }\n");
   const std::string a = run_config(dir / "csv.textproto", dir / "runs", {});
   csv[csv.find("\n1,") + 1] = '2';  // one byte, same path, still a valid file
   testing::write_file(data, csv);
@@ -91,8 +94,8 @@ TEST(RerunScenarioTest, ChangedDataFileIsRefusedAndNamed) {
 TEST(RerunScenarioTest, OverriddenHyperparameterIsNamed) {
   testing::TempDir runs;
   const std::string a = run_config(config_path("mlp_synthetic.textproto"), runs.path().string(), {"train.steps=30"});
-  const std::string b = run_config(config_path("mlp_synthetic.textproto"), runs.path().string(),
-                                   {"train.steps=30", "optimizer.lr=0.05"});
+  const std::string b =
+      run_config(config_path("mlp_synthetic.textproto"), runs.path().string(), {"train.steps=30", "optimizer.lr=0.05"});
   const auto r = run_repro({"compare", a, b, "--json"});
   EXPECT_EQ(r.exit_code, 1);
   const auto report = parse_report(r);
@@ -221,10 +224,10 @@ TEST(RerunScenarioTest, InterruptedRunIsComparedOverCommonSteps) {
   testing::TempDir runs, io;
   const std::string complete = run_config(config_path("mlp_synthetic.textproto"), runs / "complete",
                                           {"train.steps=5000", "record.flush_every=5"});
-  auto started = testing::start_process({testing::repro_binary(), "run", "--config", config_path("mlp_synthetic.textproto"),
-                                         "--runs-dir", runs / "cut", "--set", "train.steps=1000000", "--set",
-                                         "record.flush_every=5"},
-                                        {}, "", io.path().string());
+  auto started = testing::start_process(
+      {testing::repro_binary(), "run", "--config", config_path("mlp_synthetic.textproto"), "--runs-dir", runs / "cut",
+       "--set", "train.steps=1000000", "--set", "record.flush_every=5"},
+      {}, "", io.path().string());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
     const auto dirs = list_runs(runs / "cut");

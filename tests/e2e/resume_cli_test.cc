@@ -37,12 +37,8 @@ Case cnn_case() {
 }
 
 std::vector<std::string> run_args(const Case& c, const std::string& runs_dir) {
-  std::vector<std::string> args = {testing::repro_binary(),
-                                   "run",
-                                   "--config",
-                                   testing::config_path(c.config),
-                                   "--runs-dir",
-                                   runs_dir};
+  std::vector<std::string> args = {testing::repro_binary(),        "run",        "--config",
+                                   testing::config_path(c.config), "--runs-dir", runs_dir};
   for (const auto& s : c.sets) {
     args.push_back("--set");
     args.push_back(s);

@@ -82,15 +82,14 @@ TEST_P(RunRepeatabilityTest, TwoFreshProcessesGiveBitwiseIdenticalRuns) {
   EXPECT_EQ(a.header.determinism().intra_op_threads(), p.threads);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Configs, RunRepeatabilityTest,
-    ::testing::Values(Repeatable{"MlpSynthetic1Thread", "mlp_synthetic.textproto", 1, 200},
-                      Repeatable{"MlpSynthetic2Threads", "mlp_synthetic.textproto", 2, 200},
-                      Repeatable{"MlpFashion1Thread", "mlp_fashion_mnist.textproto", 1, 200},
-                      Repeatable{"MlpFashion2Threads", "mlp_fashion_mnist.textproto", 2, 200},
-                      Repeatable{"CnnFashion1Thread", "demo.textproto", 1, 200},
-                      Repeatable{"CnnFashion2Threads", "demo.textproto", 2, 200}),
-    [](const ::testing::TestParamInfo<Repeatable>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Configs, RunRepeatabilityTest,
+                         ::testing::Values(Repeatable{"MlpSynthetic1Thread", "mlp_synthetic.textproto", 1, 200},
+                                           Repeatable{"MlpSynthetic2Threads", "mlp_synthetic.textproto", 2, 200},
+                                           Repeatable{"MlpFashion1Thread", "mlp_fashion_mnist.textproto", 1, 200},
+                                           Repeatable{"MlpFashion2Threads", "mlp_fashion_mnist.textproto", 2, 200},
+                                           Repeatable{"CnnFashion1Thread", "demo.textproto", 1, 200},
+                                           Repeatable{"CnnFashion2Threads", "demo.textproto", 2, 200}),
+                         [](const ::testing::TestParamInfo<Repeatable>& info) { return info.param.name; });
 
 TEST(RunCliTest, AnotherSeedGivesAnotherRun) {
   testing::TempDir runs;
@@ -142,10 +141,10 @@ TEST(RunCliTest, FashionMnistRecordFingerprintsTheRealFiles) {
 
 // Starts a long run and waits until at least `min_steps` steps are on disk.
 testing::Started start_long_run(const std::string& runs_dir, const std::string& io_dir, int64_t min_steps) {
-  auto started = testing::start_process({testing::repro_binary(), "run", "--config", config_path("mlp_synthetic.textproto"),
-                                         "--runs-dir", runs_dir, "--set", "train.steps=1000000", "--set",
-                                         "record.flush_every=7"},
-                                        {}, "", io_dir);
+  auto started =
+      testing::start_process({testing::repro_binary(), "run", "--config", config_path("mlp_synthetic.textproto"),
+                              "--runs-dir", runs_dir, "--set", "train.steps=1000000", "--set", "record.flush_every=7"},
+                             {}, "", io_dir);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
     const auto runs = list_runs(runs_dir);
@@ -230,14 +229,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadRun{"UnknownField", {"--config", "TMP/unknown.textproto"}, "TMP/unknown.textproto:2:"},
         BadRun{"WrongType", {"--config", "TMP/type.textproto"}, "TMP/type.textproto:1:"},
         BadRun{"ZeroLr", {"--config", "CFG/mlp_synthetic.textproto", "--set", "optimizer.lr=0"}, "optimizer.lr"},
-        BadRun{"ZeroBatch", {"--config", "CFG/mlp_synthetic.textproto", "--set", "train.batch_size=0"},
+        BadRun{"ZeroBatch",
+               {"--config", "CFG/mlp_synthetic.textproto", "--set", "train.batch_size=0"},
                "train.batch_size"},
-        BadRun{"BadSplit", {"--config", "CFG/mlp_synthetic.textproto", "--set", "data.split_fraction=1.5"},
+        BadRun{"BadSplit",
+               {"--config", "CFG/mlp_synthetic.textproto", "--set", "data.split_fraction=1.5"},
                "data.split_fraction"},
         BadRun{"ZeroSteps", {"--config", "CFG/mlp_synthetic.textproto", "--set", "train.steps=0"}, "train.steps"},
-        BadRun{"MissingData", {"--config", "CFG/mlp_fashion_mnist.textproto", "--set", "data.path=/nonexistent"},
+        BadRun{"MissingData",
+               {"--config", "CFG/mlp_fashion_mnist.textproto", "--set", "data.path=/nonexistent"},
                "/nonexistent/train-images-idx3-ubyte.gz"},
-        BadRun{"UnknownOverride", {"--config", "CFG/mlp_synthetic.textproto", "--set", "train.stepz=3"},
+        BadRun{"UnknownOverride",
+               {"--config", "CFG/mlp_synthetic.textproto", "--set", "train.stepz=3"},
                "train has no field 'stepz'"},
         BadRun{"NoConfig", {}, "repro run:"}),
     [](const ::testing::TestParamInfo<BadRun>& info) { return info.param.name; });
@@ -262,9 +265,9 @@ TEST(RunCliTest, CapabilityPinIsPutInPlaceByReexecution) {
 // A pin this machine cannot honour is refused with the reason, never silently ignored.
 TEST(RunCliTest, CapabilityPinThatCannotBeHonouredIsRefusedOrHonoured) {
   testing::TempDir runs;
-  const auto r = testing::run_repro({"run", "--config", config_path("mlp_synthetic.textproto"), "--runs-dir",
-                                     runs.path().string(), "--set", "train.steps=5", "--set",
-                                     "determinism.cpu_capability=avx512"});
+  const auto r =
+      testing::run_repro({"run", "--config", config_path("mlp_synthetic.textproto"), "--runs-dir", runs.path().string(),
+                          "--set", "train.steps=5", "--set", "determinism.cpu_capability=avx512"});
   if (r.exit_code == 0) {
     EXPECT_EQ(read_run(run_dir_of(r)).header.determinism().cpu_capability(), "AVX512");
   } else {

@@ -30,9 +30,9 @@ class SweepCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
-    first_ = new testing::ProcessResult(run_repro({"sweep", "--config", config(), "--seeds", "5", "-j", "2", "--set",
-                                                   kSteps, "--report", *dir_ / "a", "--save-envelope",
-                                                   *dir_ / "envelope.json", "--json"}));
+    first_ = new testing::ProcessResult(
+        run_repro({"sweep", "--config", config(), "--seeds", "5", "-j", "2", "--set", kSteps, "--report", *dir_ / "a",
+                   "--save-envelope", *dir_ / "envelope.json", "--json"}));
   }
   static void TearDownTestSuite() {
     delete first_;
@@ -65,8 +65,8 @@ TEST_F(SweepCliTest, FiveSeedsInParallelGiveTheSameReportWhenRepeated) {
   EXPECT_NE(first_->err.find("sweep: 5/5 base seed"), std::string::npos) << first_->err;
 
   // The same sweep again, into another directory: the same report, byte for byte.
-  const auto again = run_repro({"sweep", "--config", config(), "--seeds", "5", "-j", "2", "--set", kSteps, "--report",
-                                *dir_ / "b", "--json"});
+  const auto again = run_repro(
+      {"sweep", "--config", config(), "--seeds", "5", "-j", "2", "--set", kSteps, "--report", *dir_ / "b", "--json"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out, first_->out);
 }
@@ -75,16 +75,15 @@ TEST_F(SweepCliTest, FiveSeedsInParallelGiveTheSameReportWhenRepeated) {
 TEST_F(SweepCliTest, NewSeedStaysInsideTenfoldLearningRateFallsOutsideAtANamedStep) {
   ASSERT_EQ(first_->exit_code, 0) << first_->err;
   // The config's own seed (42) is the master the sweep's seeds derive from, not one of them.
-  const std::string same = last_line(run_repro({"run", "--config", config(), "--runs-dir", *dir_ / "runs", "--set",
-                                               kSteps})
-                                        .out);
+  const std::string same =
+      last_line(run_repro({"run", "--config", config(), "--runs-dir", *dir_ / "runs", "--set", kSteps}).out);
   const auto inside = run_repro({"check", "--envelope", *dir_ / "envelope.json", same});
   EXPECT_EQ(inside.exit_code, 0) << inside.out << inside.err;
   EXPECT_NE(inside.out.find(same + ": inside the envelope: 40 steps"), std::string::npos) << inside.out;
 
-  const std::string run_dir = last_line(run_repro({"run", "--config", config(), "--runs-dir", *dir_ / "runs", "--set",
-                                                   kSteps, "--set", "optimizer.lr=1"})
-                                            .out);
+  const std::string run_dir = last_line(
+      run_repro({"run", "--config", config(), "--runs-dir", *dir_ / "runs", "--set", kSteps, "--set", "optimizer.lr=1"})
+          .out);
   const auto text = run_repro({"check", "--envelope", *dir_ / "envelope.json", run_dir});
   EXPECT_EQ(text.exit_code, 1) << text.out << text.err;
   const auto json = run_repro({"check", "--envelope", *dir_ / "envelope.json", run_dir, "--json"});
@@ -114,10 +113,11 @@ TEST_F(SweepCliTest, NightlySuiteEntryIsCheckedAgainstItsEnvelope) {
   testing::write_file(*dir_ / "suite.textproto",
                       "entry { name: \"same\" config: \"" + config() + "\" set: \"" + kSteps +
                           "\" runs: 1 envelope: \"envelope.json\" }\n"
-                          "entry { name: \"lr10\" config: \"" + config() + "\" set: \"" + kSteps +
+                          "entry { name: \"lr10\" config: \"" +
+                          config() + "\" set: \"" + kSteps +
                           "\" set: \"optimizer.lr=1\" runs: 1 envelope: \"envelope.json\" }\n");
-  const auto r = run_repro({"check", *dir_ / "suite.textproto", "-j", "2", "--report", *dir_ / "nightly", "--junit",
-                            *dir_ / "nightly.xml"});
+  const auto r = run_repro(
+      {"check", *dir_ / "suite.textproto", "-j", "2", "--report", *dir_ / "nightly", "--junit", *dir_ / "nightly.xml"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("same: run 1 vs envelope: inside the envelope: 40 steps"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("lr10: run 1 vs envelope: outside the envelope at step "), std::string::npos) << r.out;

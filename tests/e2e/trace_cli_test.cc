@@ -13,9 +13,9 @@
 namespace repro {
 namespace {
 
+using testing::last_line;
 using testing::run_process;
 using testing::run_repro;
-using testing::last_line;
 
 // A run of tests/e2e/programs/trace_trainer.cc; returns its directory.
 std::string trainer_run(const std::string& runs, const std::string& mode, const std::string& threads = "1",
@@ -27,8 +27,8 @@ std::string trainer_run(const std::string& runs, const std::string& mode, const 
 
 std::string builtin_run(const std::string& runs, const std::vector<std::string>& sets,
                         const std::map<std::string, std::string>& env = {}) {
-  std::vector<std::string> args = {"run", "--config", testing::config_path("mlp_synthetic.textproto"),
-                                   "--runs-dir", runs};
+  std::vector<std::string> args = {"run", "--config", testing::config_path("mlp_synthetic.textproto"), "--runs-dir",
+                                   runs};
   for (const auto& s : sets) {
     args.push_back("--set");
     args.push_back(s);
@@ -86,11 +86,12 @@ TEST(TraceCliTest, ThreadCountNamesTheReductionAndTheKnob) {
   EXPECT_EQ(report.requested_step(), 1);
   EXPECT_EQ(report.step(), 0);
   ASSERT_EQ(report.walk_size(), 2);
-  EXPECT_EQ(report.walk(0), "step 1: the state entering step 1 already differs: optimizer state — the cause lies before step 1");
+  EXPECT_EQ(report.walk(0),
+            "step 1: the state entering step 1 already differs: optimizer state — the cause lies before step 1");
   EXPECT_EQ(report.walk(1), "step 0: state entering it is the same");
   EXPECT_EQ(report.verdict(), proto::NONDETERMINISTIC_OP) << report.summary();
-  const std::set<std::string> expected = {"aten::mean", "aten::sum", "aten::addmm", "aten::mm", "aten::matmul",
-                                          "aten::linear"};
+  const std::set<std::string> expected = {"aten::mean", "aten::sum",    "aten::addmm",
+                                          "aten::mm",   "aten::matmul", "aten::linear"};
   EXPECT_TRUE(expected.count(report.op_a().name())) << report.op_a().name();
   EXPECT_EQ(report.differing_inputs_size(), 0);
   ASSERT_EQ(report.knobs_size(), 1);
@@ -141,8 +142,8 @@ TEST(TraceCliTest, TracingNeverChangesTheNumbers) {
 
   const std::string builtin_file = (runs / "builtin.trace");
   const std::string b_plain = builtin_run(runs.path(), {"train.steps=4"});
-  const std::string b_traced = builtin_run(runs.path(), {"train.steps=4"},
-                                           {{"REPRO_TRACE_STEP", "1"}, {"REPRO_TRACE_FILE", builtin_file}});
+  const std::string b_traced =
+      builtin_run(runs.path(), {"train.steps=4"}, {{"REPRO_TRACE_STEP", "1"}, {"REPRO_TRACE_FILE", builtin_file}});
   EXPECT_EQ(losses(b_plain), losses(b_traced));
   EXPECT_EQ(run_repro({"compare", b_plain, b_traced}).exit_code, 0);
   EXPECT_EQ(read_trace(builtin_file).end().loss_f32(), losses(b_plain)[1]);
@@ -190,13 +191,12 @@ TEST(TraceCliTest, TakesTheAllowFlagsOfRerun) {
 TEST(TraceCliTest, BadInputIsExitTwo) {
   testing::TempDir runs;
   const std::string a = builtin_run(runs.path(), {"train.steps=2"});
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"trace", a, "--step", "5"},           // no such step
-           {"trace", a, "--dump"},                // --dump needs --step
-           {"trace", a},                          // one run needs --step
-           {"trace", a, a},                       // identical records, no --step
-           {"trace", runs / "missing", "--step", "0"},
-           {"trace", a, "--step", "x"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"trace", a, "--step", "5"},  // no such step
+                                                                {"trace", a, "--dump"},       // --dump needs --step
+                                                                {"trace", a},                 // one run needs --step
+                                                                {"trace", a, a},  // identical records, no --step
+                                                                {"trace", runs / "missing", "--step", "0"},
+                                                                {"trace", a, "--step", "x"}}) {
     const auto r = run_repro(args);
     EXPECT_EQ(r.exit_code, 2) << args.back() << "\n" << r.out << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out;

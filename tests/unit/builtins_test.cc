@@ -27,9 +27,8 @@ class BuiltinsTest : public ::testing::Test {
 };
 
 proto::RunConfig fashion_config(const std::string& runs_dir) {
-  proto::RunConfig config = parse_config("seed: 3\nmodel { mlp {} }\ntrain { steps: 1 }\nrecord { runs_dir: \"" +
-                                             runs_dir + "\" }\n",
-                                         "test");
+  proto::RunConfig config = parse_config(
+      "seed: 3\nmodel { mlp {} }\ntrain { steps: 1 }\nrecord { runs_dir: \"" + runs_dir + "\" }\n", "test");
   resolve_config(&config);
   return config;
 }
@@ -53,7 +52,8 @@ TEST_F(BuiltinsTest, DataSourceIsCheckedOnlyWhereTheBuiltinSourcesAreLinked) {
   config.mutable_data()->set_source("parquet");
   EXPECT_EQ(testing::error_message([&] { validate_config(config, "c.textproto"); }), "(no error)");
   models::register_builtins();
-  EXPECT_NE(testing::error_message([&] { validate_config(config, "c.textproto"); }).find("data.source"), std::string::npos);
+  EXPECT_NE(testing::error_message([&] { validate_config(config, "c.textproto"); }).find("data.source"),
+            std::string::npos);
 }
 
 TEST_F(BuiltinsTest, SessionRecordsTheBuiltinDataFilesOnlyWhenTheyAreLinked) {

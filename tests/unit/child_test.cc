@@ -33,7 +33,8 @@ TEST(ChildTest, MissingOrNonExecutableFileIsInputErrorNamingIt) {
   const Error plain = testing::thrown_error([&] { internal::require_executable(dir / "plain", "Opts::binary"); });
   EXPECT_EQ(plain.kind(), ErrorKind::kInput);
   EXPECT_EQ(std::string(plain.what()), "Opts::binary: " + (dir / "plain") + " is not an executable file");
-  const Error directory = testing::thrown_error([&] { internal::require_executable(dir.path().string(), "Opts::binary"); });
+  const Error directory =
+      testing::thrown_error([&] { internal::require_executable(dir.path().string(), "Opts::binary"); });
   EXPECT_EQ(std::string(directory.what()), "Opts::binary: " + dir.path().string() + " is not an executable file");
 
   // A relative path is taken from the child's working directory, as execve there takes it.
@@ -42,7 +43,8 @@ TEST(ChildTest, MissingOrNonExecutableFileIsInputErrorNamingIt) {
   EXPECT_NO_THROW(internal::require_executable("/bin/sh", "Opts::binary"));
   EXPECT_EQ(internal::repro_binary_or_self("", "Opts::binary"), internal::self_executable());
   EXPECT_EQ(internal::repro_binary_or_self("/bin/sh", "Opts::binary"), "/bin/sh");
-  EXPECT_EQ(testing::thrown_error([&] { internal::repro_binary_or_self(dir / "nope", "Opts::binary"); }).kind(), ErrorKind::kInput);
+  EXPECT_EQ(testing::thrown_error([&] { internal::repro_binary_or_self(dir / "nope", "Opts::binary"); }).kind(),
+            ErrorKind::kInput);
 }
 
 TEST(ChildTest, SpawnRefusesAMissingExecutableBeforeForking) {

@@ -290,7 +290,8 @@ TEST(CompareTest, ReportListsNumericsAffectingDifferencesFirst) {
   b.header.mutable_config()->mutable_record()->set_runs_dir("y");
   (*b.header.mutable_environment()->mutable_numerics_env())["OMP_NUM_THREADS"] = "4";
   const auto report = compare_runs(a, b);
-  EXPECT_EQ(report.summary(), "identical: 10 steps bitwise equal despite environment.numerics_env[OMP_NUM_THREADS] (unset) vs 4");
+  EXPECT_EQ(report.summary(),
+            "identical: 10 steps bitwise equal despite environment.numerics_env[OMP_NUM_THREADS] (unset) vs 4");
   const std::string text = format_report(report, false);
   EXPECT_EQ(text.rfind("IDENTICAL", 0), 0u) << text;
   const auto omp = text.find("environment.numerics_env[OMP_NUM_THREADS]");

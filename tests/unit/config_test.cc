@@ -12,7 +12,10 @@ namespace repro {
 namespace {
 
 TEST(ConfigTest, ParseErrorsNameFileLineAndColumn) {
-  EXPECT_EQ(testing::error_message([] { parse_config("seed: 1\ntrain {\n  steps: abc\n}\n", "x.textproto"); }).rfind("x.textproto:3:10: ", 0), 0u)
+  EXPECT_EQ(testing::error_message([] {
+              parse_config("seed: 1\ntrain {\n  steps: abc\n}\n", "x.textproto");
+            }).rfind("x.textproto:3:10: ", 0),
+            0u)
       << testing::error_message([] { parse_config("seed: 1\ntrain {\n  steps: abc\n}\n", "x.textproto"); });
   const std::string unknown = testing::error_message([] { parse_config("seed: 1\nfrobnicate: 2\n", "x.textproto"); });
   EXPECT_EQ(unknown.rfind("x.textproto:2:", 0), 0u) << unknown;
@@ -60,12 +63,17 @@ TEST(ConfigTest, OverridesSetScalarsListsStringsAndOneofMembers) {
 
 TEST(ConfigTest, BadOverridesNameTheField) {
   proto::RunConfig c;
-  EXPECT_NE(testing::error_message([&] { apply_override(&c, "optimizer.lrr=1"); }).find("optimizer has no field 'lrr'"), std::string::npos);
-  EXPECT_NE(testing::error_message([&] { apply_override(&c, "optimizer.lr=fast"); }).find("--set optimizer.lr: 'fast' is not a valid double"),
+  EXPECT_NE(testing::error_message([&] { apply_override(&c, "optimizer.lrr=1"); }).find("optimizer has no field 'lrr'"),
             std::string::npos);
-  EXPECT_NE(testing::error_message([&] { apply_override(&c, "train=3"); }).find("train is a section"), std::string::npos);
+  EXPECT_NE(testing::error_message([&] {
+              apply_override(&c, "optimizer.lr=fast");
+            }).find("--set optimizer.lr: 'fast' is not a valid double"),
+            std::string::npos);
+  EXPECT_NE(testing::error_message([&] { apply_override(&c, "train=3"); }).find("train is a section"),
+            std::string::npos);
   EXPECT_NE(testing::error_message([&] { apply_override(&c, "seed.x=3"); }).find("seed is a value"), std::string::npos);
-  EXPECT_NE(testing::error_message([&] { apply_override(&c, "novalue"); }).find("expected path.to.field=value"), std::string::npos);
+  EXPECT_NE(testing::error_message([&] { apply_override(&c, "novalue"); }).find("expected path.to.field=value"),
+            std::string::npos);
 }
 
 struct Invalid {
@@ -103,9 +111,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Invalid>& info) { return info.param.name; });
 
 TEST(ConfigTest, MissingDataFileIsNamed) {
-  const std::string err = testing::error_message([] {
-    load_config(testing::config_path("mlp_fashion_mnist.textproto"), {"data.path=/nonexistent/fm"});
-  });
+  const std::string err = testing::error_message(
+      [] { load_config(testing::config_path("mlp_fashion_mnist.textproto"), {"data.path=/nonexistent/fm"}); });
   EXPECT_NE(err.find("/nonexistent/fm/train-images-idx3-ubyte.gz"), std::string::npos) << err;
 }
 
@@ -119,9 +126,10 @@ TEST(ConfigTest, UnreadableConfigFileIsAnInputErrorWithTheReason) {
     }
     return std::make_pair(ErrorKind::kInternal, std::string("(no error)"));
   };
-  EXPECT_EQ(kind_and_message("/nonexistent/x.textproto"),
-            std::make_pair(ErrorKind::kInput,
-                           std::string("/nonexistent/x.textproto: cannot read config file: No such file or directory")));
+  EXPECT_EQ(
+      kind_and_message("/nonexistent/x.textproto"),
+      std::make_pair(ErrorKind::kInput,
+                     std::string("/nonexistent/x.textproto: cannot read config file: No such file or directory")));
   testing::TempDir dir;
   EXPECT_EQ(kind_and_message(dir.path().string()),
             std::make_pair(ErrorKind::kInput, dir.path().string() + ": cannot read config file: Is a directory"));

@@ -2,9 +2,9 @@
 // the right check naming the right tensor or layer.
 #include "repro/testing.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "repro/config.h"
@@ -68,7 +68,8 @@ TEST_F(DoctorTest, HealthyNetPassesEveryCheckAndIsLeftAsFound) {
   const proto::DoctorReport report = run_doctor(target);
   EXPECT_TRUE(testing::doctor_healthy(report));
   ASSERT_EQ(report.checks_size(), 6);
-  const std::vector<std::string> names = {"smoke", "params_updated", "loss_decreases", "can_fit", "finite", "dead_units"};
+  const std::vector<std::string> names = {"smoke",   "params_updated", "loss_decreases",
+                                          "can_fit", "finite",         "dead_units"};
   for (int i = 0; i < 6; ++i) EXPECT_EQ(report.checks(i).name(), names[i]);
   EXPECT_TRUE(net->fc1->weight.equal(before)) << "the checks restore the parameters";
   EXPECT_FALSE(net->fc1->weight.grad().defined()) << "and clear the gradients";

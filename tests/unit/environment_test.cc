@@ -7,8 +7,8 @@
 
 #include <set>
 
-#include "env/lockfile.h"
 #include "env/build_info.h"
+#include "env/lockfile.h"
 #include "repro/digest.h"
 #include "testutil.h"
 

@@ -94,8 +94,7 @@ TEST(RecordStreamTest, RecoversFromTruncationAtEveryOffsetOfTheLastFrame) {
   const std::string full = testing::read_file(write_stream(tmp, steps));
   // Where the last frame starts: the size of a stream holding all but the last step.
   TempDir other;
-  const std::size_t last_start =
-      testing::read_file(write_stream(other, {steps.begin(), steps.end() - 1})).size();
+  const std::size_t last_start = testing::read_file(write_stream(other, {steps.begin(), steps.end() - 1})).size();
   ASSERT_LT(last_start, full.size());
   const std::string cut_path = tmp / "cut.bin";
   for (std::size_t cut = last_start; cut < full.size(); ++cut) {

@@ -10,9 +10,9 @@
 
 #include "repro/determinism.h"
 #include "repro/error.h"
-#include "session/nonfinite_guard.h"
 #include "repro/record.h"
 #include "repro/trace.h"
+#include "session/nonfinite_guard.h"
 #include "testutil.h"
 
 namespace repro {

@@ -89,7 +89,8 @@ TEST(SweepTest, VaryParsesListsAndRejectsBadSpecs) {
   const auto list = parse_vary("model.mlp.hidden=64,32;128");
   EXPECT_EQ(list.field, "model.mlp.hidden");
   EXPECT_EQ(list.values, (std::vector<std::string>{"64,32", "128"}));
-  for (const char* bad : {"optimizer.lr", "=1,2", "optimizer.lr=", "optimizer.lr=1,,2", "optimizer.lr=1,1", "seed=1,2"}) {
+  for (const char* bad :
+       {"optimizer.lr", "=1,2", "optimizer.lr=", "optimizer.lr=1,,2", "optimizer.lr=1,1", "seed=1,2"}) {
     try {
       parse_vary(bad);
       ADD_FAILURE() << bad << " was accepted";

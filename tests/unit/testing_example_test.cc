@@ -1,11 +1,11 @@
 // The example of repro/testing.h, verbatim: it must compile and pass.
 #include <gtest/gtest.h>
-#include <torch/torch.h>
 #include <repro/testing.h>
+#include <torch/torch.h>
 
 struct NetImpl : torch::nn::Module {
-  NetImpl() : fc1(register_module("fc1", torch::nn::Linear(16, 64))),
-              fc2(register_module("fc2", torch::nn::Linear(64, 4))) {}
+  NetImpl()
+      : fc1(register_module("fc1", torch::nn::Linear(16, 64))), fc2(register_module("fc2", torch::nn::Linear(64, 4))) {}
   torch::Tensor forward(torch::Tensor x) { return fc2(torch::relu(fc1(x))); }
   torch::nn::Linear fc1, fc2;
 };
@@ -23,8 +23,8 @@ repro::DoctorTarget clusters_target(Net net) {
 TEST(NetTest, TrainsForTheRightReasons) {
   torch::manual_seed(1);
   auto target = clusters_target(Net());
-  EXPECT_MODEL_HEALTHY(target);                       // all six checks
-  EXPECT_DOCTOR_PASS(can_fit, target);                // one check, by its name in repro/doctor.h
+  EXPECT_MODEL_HEALTHY(target);         // all six checks
+  EXPECT_DOCTOR_PASS(can_fit, target);  // one check, by its name in repro/doctor.h
   repro::DoctorOptions quick;
   quick.trend_steps = 10;
   EXPECT_DOCTOR_PASS(loss_decreases, target, quick);  // with options

@@ -69,8 +69,9 @@ TEST(AlignTracesTest, StateDifferenceNamesTheTensorsAndComesFirst) {
   ASSERT_EQ(r.state_differences_size(), 2);
   EXPECT_EQ(r.state_differences(0), "parameters (fc.bias)");
   EXPECT_EQ(r.state_differences(1), "RNG state");
-  EXPECT_EQ(r.summary(),
-            "the state entering step 3 already differs: parameters (fc.bias), RNG state — the cause lies before step 3");
+  EXPECT_EQ(
+      r.summary(),
+      "the state entering step 3 already differs: parameters (fc.bias), RNG state — the cause lies before step 3");
 }
 
 TEST(AlignTracesTest, SameInputsDifferentOutputsIsNonDeterministic) {
@@ -159,7 +160,8 @@ TEST(AlignTracesTest, DifferentOpsOrLengthsAreSequenceMismatches) {
   r = align_traces(trace(kOps), trace(b));
   EXPECT_EQ(r.verdict(), proto::SEQUENCE_MISMATCH);
   EXPECT_EQ(r.op_index(), 3);
-  EXPECT_EQ(r.summary(), "the runs ran different ops: after 3 identical ops, run B goes on with op 3 aten::add_ (update)");
+  EXPECT_EQ(r.summary(),
+            "the runs ran different ops: after 3 identical ops, run B goes on with op 3 aten::add_ (update)");
 }
 
 TEST(TraceFileTest, RoundTripsAndRejectsIncompleteTraces) {
@@ -207,7 +209,7 @@ TEST(TraceRecorderTest, RecordsOutermostOpsWithInputsBeforeMutation) {
   EXPECT_EQ(t.ops(0).outputs(0).shape(1), 3);
   EXPECT_EQ(t.ops(1).name(), "aten::t");
   EXPECT_EQ(t.ops(2).name(), "aten::add_");
-  EXPECT_EQ(t.ops(2).inputs(0).digest(), digest_tensor(at::ones({4, 2})));      // before the add
+  EXPECT_EQ(t.ops(2).inputs(0).digest(), digest_tensor(at::ones({4, 2})));        // before the add
   EXPECT_EQ(t.ops(2).outputs(0).digest(), digest_tensor(at::full({4, 2}, 2.0)));  // after it
   EXPECT_EQ(t.ops(2).inputs(1).kind(), "scalar");
   EXPECT_EQ(t.ops(2).inputs(1).value(), "1");

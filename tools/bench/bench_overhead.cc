@@ -17,9 +17,9 @@
 #include <iostream>
 #include <vector>
 
+#include "bench_util.h"
 #include "models/model.h"
 #include "models/models.h"
-#include "bench_util.h"
 #include "repro/config.h"
 #include "repro/digest.h"
 #include "repro/session.h"

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "models/model.h"
 #include "models/models.h"
-#include "bench_util.h"
 #include "repro/config.h"
 #include "repro/trace.h"
 
@@ -70,7 +70,6 @@ void bench_model(const std::string& label, const std::string& model_text, int ro
 }
 
 }  // namespace
-
 
 int main(int argc, char** argv) {
   repro::models::register_builtins();

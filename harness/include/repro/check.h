@@ -17,11 +17,11 @@ struct CheckOptions {
   // The `repro` executable that runs each config (fresh processes). Default: this executable
   // (right when the caller is `repro` itself; a program of your own names the binary).
   std::string repro_binary;
-  int runs = 2;                // runs per entry (an entry's own `runs` wins); at least 1
-  int jobs = 1;                // runs at once; at least 1
-  std::string baseline_dir;    // golden records: <baseline_dir>/<entry name>/ (a run directory)
+  int runs = 2;                  // runs per entry (an entry's own `runs` wins); at least 1
+  int jobs = 1;                  // runs at once; at least 1
+  std::string baseline_dir;      // golden records: <baseline_dir>/<entry name>/ (a run directory)
   bool update_baseline = false;  // store each entry's first run as its baseline (needs baseline_dir)
-  std::string junit_path;      // JUnit XML, when not empty
+  std::string junit_path;        // JUnit XML, when not empty
   // check.json (the CheckReport), a JSON report per comparison, plots, summary.md; the runs.
   std::string report_dir = "check-report";
 };

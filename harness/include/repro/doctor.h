@@ -102,8 +102,8 @@ struct DoctorTarget {
 // AlphaDropout… or your own) in eval (off) or train (on) mode.
 DoctorTarget doctor_target(std::shared_ptr<torch::nn::Module> module,
                            std::function<at::Tensor(const at::Tensor&)> forward,
-                           std::function<std::unique_ptr<torch::optim::Optimizer>()> make_optimizer,
-                           at::Tensor inputs, at::Tensor targets);
+                           std::function<std::unique_ptr<torch::optim::Optimizer>()> make_optimizer, at::Tensor inputs,
+                           at::Tensor targets);
 
 // Defaults keep a doctor run to seconds on small models.
 struct DoctorOptions {

@@ -22,7 +22,7 @@ struct RerunOptions {
   // Runs built-in configs. Default: this executable (right when the caller is `repro` itself;
   // a program of your own names the `repro` binary here).
   std::string repro_binary;
-  std::string runs_dir;      // where the new run goes; default: the original's parent directory
+  std::string runs_dir;  // where the new run goes; default: the original's parent directory
   bool allow_data_change = false;
   bool allow_model_change = false;  // the model file (model.torchscript.path)
   bool allow_changed_code = false;

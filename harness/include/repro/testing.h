@@ -89,15 +89,14 @@ template <typename ModuleType>
 DoctorTarget target(std::shared_ptr<ModuleType> model, at::Tensor inputs, at::Tensor targets,
                     std::function<std::unique_ptr<torch::optim::Optimizer>()> make_optimizer) {
   return doctor_target(
-      model, [model](const at::Tensor& x) { return model->forward(x); }, std::move(make_optimizer),
-      std::move(inputs), std::move(targets));
+      model, [model](const at::Tensor& x) { return model->forward(x); }, std::move(make_optimizer), std::move(inputs),
+      std::move(targets));
 }
 
 // Success when `check` passed; otherwise a failure carrying the check's text and figures.
 inline ::testing::AssertionResult doctor_passes(const proto::DoctorCheck& check) {
   if (check.passed()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "Doctor check " << check.name() << " failed:\n"
-                                       << format_doctor_check(check);
+  return ::testing::AssertionFailure() << "Doctor check " << check.name() << " failed:\n" << format_doctor_check(check);
 }
 
 // Success when `check` failed naming `subject` (its subject or one of its offenders; "" for any).
@@ -125,10 +124,8 @@ inline ::testing::AssertionResult doctor_healthy(const proto::DoctorReport& repo
 
 #define EXPECT_MODEL_HEALTHY(...) EXPECT_TRUE(::repro::testing::doctor_healthy(::repro::run_doctor(__VA_ARGS__)))
 #define ASSERT_MODEL_HEALTHY(...) ASSERT_TRUE(::repro::testing::doctor_healthy(::repro::run_doctor(__VA_ARGS__)))
-#define EXPECT_DOCTOR_PASS(check, ...) \
-  EXPECT_TRUE(::repro::testing::doctor_passes(::repro::check_##check(__VA_ARGS__)))
-#define ASSERT_DOCTOR_PASS(check, ...) \
-  ASSERT_TRUE(::repro::testing::doctor_passes(::repro::check_##check(__VA_ARGS__)))
+#define EXPECT_DOCTOR_PASS(check, ...) EXPECT_TRUE(::repro::testing::doctor_passes(::repro::check_##check(__VA_ARGS__)))
+#define ASSERT_DOCTOR_PASS(check, ...) ASSERT_TRUE(::repro::testing::doctor_passes(::repro::check_##check(__VA_ARGS__)))
 #define EXPECT_DOCTOR_FAIL(check, subject, ...) \
   EXPECT_TRUE(::repro::testing::doctor_fails(::repro::check_##check(__VA_ARGS__), subject))
 #define ASSERT_DOCTOR_FAIL(check, subject, ...) \

@@ -114,9 +114,9 @@ std::string format_trace(const proto::Trace& trace);
 // their exit status, and their run directories are removed). Trace files go to
 // `<run dir>/traces/step-<K>[-<label>].trace` of the run traced.
 struct TraceOptions {
-  int64_t step = -1;          // -1: the first divergent step of the two records (repro/compare.h)
-  bool knobs = false;         // also run the settings matrix (below)
-  std::string repro_binary;   // default: this executable
+  int64_t step = -1;         // -1: the first divergent step of the two records (repro/compare.h)
+  bool knobs = false;        // also run the settings matrix (below)
+  std::string repro_binary;  // default: this executable
   // Re-execute although inputs changed since the run (repro/rerun.h, RerunOptions); default off.
   bool allow_data_change = false;
   bool allow_model_change = false;

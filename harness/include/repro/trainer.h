@@ -15,8 +15,8 @@
 //     consecutive slices of batch_size; an incomplete last slice is dropped.
 //  6. Each step: lr from the schedule; Session::begin_step(step, optimizer, batch); zero_grad;
 //     loss = cross_entropy(model(x), y) (mean; the model call inside a RECORD_USER_SCOPE named
-//     after the model, for op traces); backward; grad_norm = sqrt(sum over parameters of sum(grad^2)); optimizer.step(); then the
-//     step is recorded: its loss is the one computed before the update, its parameter digest
+//     after the model, for op traces); backward; grad_norm = sqrt(sum over parameters of sum(grad^2));
+//     optimizer.step(); then the step is recorded: its loss is the one computed before the update, its parameter digest
 //     (when due) the parameters after it. A NaN or Inf loss or gradient norm then stops the run
 //     as failed (train.on_nonfinite "stop", the default; "warn" goes on): see Session::record_step.
 //     The model is in training mode (dropout draws from the default generator); nothing else

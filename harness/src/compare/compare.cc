@@ -59,8 +59,8 @@ std::vector<std::pair<std::size_t, std::size_t>> common_steps(const RunData& a, 
   return common;
 }
 
-std::string stopped_early_text(const RunData& a, const RunData& b, const proto::ComparisonReport& r,
-                               int64_t first, int64_t last) {
+std::string stopped_early_text(const RunData& a, const RunData& b, const proto::ComparisonReport& r, int64_t first,
+                               int64_t last) {
   const auto describe = [&](const char* name, const RunData& run, std::size_t other_steps) {
     std::string text = std::string("run ") + name + " stopped after " + std::to_string(run.steps.size()) + " of " +
                        std::to_string(other_steps) + " steps";
@@ -116,11 +116,16 @@ void add_metrics(const RunData& a, const RunData& b, const Tolerance& t, proto::
 
 const char* verdict_word(proto::Verdict v) {
   switch (v) {
-    case proto::IDENTICAL: return "identical";
-    case proto::WITHIN_TOLERANCE: return "within tolerance";
-    case proto::DIVERGED: return "diverged";
-    case proto::INCOMPARABLE: return "incomparable";
-    default: return "unspecified";
+    case proto::IDENTICAL:
+      return "identical";
+    case proto::WITHIN_TOLERANCE:
+      return "within tolerance";
+    case proto::DIVERGED:
+      return "diverged";
+    case proto::INCOMPARABLE:
+      return "incomparable";
+    default:
+      return "unspecified";
   }
 }
 

@@ -15,8 +15,7 @@ namespace repro {
 namespace internal {
 
 void DifferenceList::add(const std::string& category, const std::string& field, const std::string& a,
-                         const std::string& b, bool affects_numerics, const std::string& what,
-                         const std::string& why) {
+                         const std::string& b, bool affects_numerics, const std::string& what, const std::string& why) {
   if (a == b) return;
   proto::Difference d;
   d.set_category(category);
@@ -48,8 +47,10 @@ std::string value_text(const Message& m, const FieldDescriptor* f, int index) {
   const Reflection* r = m.GetReflection();
   const bool rep = f->is_repeated();
   switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32: return std::to_string(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f));
-    case FieldDescriptor::CPPTYPE_INT64: return std::to_string(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f));
+    case FieldDescriptor::CPPTYPE_INT32:
+      return std::to_string(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f));
+    case FieldDescriptor::CPPTYPE_INT64:
+      return std::to_string(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f));
     case FieldDescriptor::CPPTYPE_UINT32:
       return std::to_string(rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f));
     case FieldDescriptor::CPPTYPE_UINT64:
@@ -58,11 +59,14 @@ std::string value_text(const Message& m, const FieldDescriptor* f, int index) {
       return shortest_text(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
     case FieldDescriptor::CPPTYPE_FLOAT:
       return shortest_text(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
-    case FieldDescriptor::CPPTYPE_BOOL: return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
-    case FieldDescriptor::CPPTYPE_ENUM: return (rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name();
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return (rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name();
     case FieldDescriptor::CPPTYPE_STRING:
       return "\"" + (rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f)) + "\"";
-    case FieldDescriptor::CPPTYPE_MESSAGE: return "{...}";
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return "{...}";
   }
   return "?";
 }
@@ -173,7 +177,8 @@ void add_data_differences(const proto::DataFingerprint& a, const proto::DataFing
     const auto* fa = files.first;
     const auto* fb = files.second;
     if (fa == nullptr || fb == nullptr) {
-      out.add("data", field, fa ? fa->path() : "", fb ? fb->path() : "", true, role + " file", "an input only one run read");
+      out.add("data", field, fa ? fa->path() : "", fb ? fb->path() : "", true, role + " file",
+              "an input only one run read");
       continue;
     }
     out.add("data", field + ".path", fa->path(), fb->path(), false, role + " path", "");
@@ -231,8 +236,8 @@ void add_model_differences(const proto::ModelIdentity& a, const proto::ModelIden
   if (const auto ta = tensors_text(a), tb = tensors_text(b); ta != tb) {
     out.add("model", "model.tensors", ta, tb, true, "tensor names/shapes", "another architecture");
   }
-  out.add("model", "model.num_parameters", std::to_string(a.num_parameters()), std::to_string(b.num_parameters()),
-          true, "parameter count", "another architecture");
+  out.add("model", "model.num_parameters", std::to_string(a.num_parameters()), std::to_string(b.num_parameters()), true,
+          "parameter count", "another architecture");
   out.add("model", "model.initial_digest", a.initial_digest(), b.initial_digest(), true, "initial parameters differ",
           "");
 }

@@ -17,19 +17,27 @@ constexpr const char* kReset = "\033[0m";
 
 const char* verdict_color(proto::Verdict v) {
   switch (v) {
-    case proto::IDENTICAL: return "\033[32m";         // green
-    case proto::WITHIN_TOLERANCE: return "\033[33m";  // yellow
-    default: return "\033[31m";                       // red
+    case proto::IDENTICAL:
+      return "\033[32m";  // green
+    case proto::WITHIN_TOLERANCE:
+      return "\033[33m";  // yellow
+    default:
+      return "\033[31m";  // red
   }
 }
 
 const char* verdict_name(proto::Verdict v) {
   switch (v) {
-    case proto::IDENTICAL: return "IDENTICAL";
-    case proto::WITHIN_TOLERANCE: return "WITHIN TOLERANCE";
-    case proto::DIVERGED: return "DIVERGED";
-    case proto::INCOMPARABLE: return "INCOMPARABLE";
-    default: return "UNSPECIFIED";
+    case proto::IDENTICAL:
+      return "IDENTICAL";
+    case proto::WITHIN_TOLERANCE:
+      return "WITHIN TOLERANCE";
+    case proto::DIVERGED:
+      return "DIVERGED";
+    case proto::INCOMPARABLE:
+      return "INCOMPARABLE";
+    default:
+      return "UNSPECIFIED";
   }
 }
 
@@ -93,7 +101,9 @@ std::string steps_table(const proto::ComparisonReport& r) {
     const std::string loss_a = internal::ExactValue::from_bits_hex(s.loss_a_bits()).text();
     const std::string loss_b = internal::ExactValue::from_bits_hex(s.loss_b_bits()).text();
     rows.push_back({std::to_string(s.step()), loss_a, loss_b, s.loss_a_bits(), s.loss_b_bits(), num(s.abs_diff()),
-                    !s.param_digest_compared() ? "-" : s.param_digest_equal() ? "yes" : "no"});
+                    !s.param_digest_compared() ? "-"
+                    : s.param_digest_equal()   ? "yes"
+                                               : "no"});
   }
   return columns(rows);
 }
@@ -118,8 +128,8 @@ std::string format_report(const proto::ComparisonReport& r, bool color) {
   Rows numbers{
       {"steps compared", std::to_string(r.steps_compared()) + " (A " + std::to_string(r.steps_a()) + ", B " +
                              std::to_string(r.steps_b()) + ")"},
-      {"tolerance", t.rtol() == 0 && t.atol() == 0 ? std::string("bitwise")
-                                                     : "rtol " + num(t.rtol()) + ", atol " + num(t.atol())},
+      {"tolerance",
+       t.rtol() == 0 && t.atol() == 0 ? std::string("bitwise") : "rtol " + num(t.rtol()) + ", atol " + num(t.atol())},
       {"first divergent step", optional_step(r.has_first_divergent_step(), r.first_divergent_step())},
       {"first param digest divergence",
        optional_step(r.has_first_param_digest_divergent_step(), r.first_param_digest_divergent_step())},

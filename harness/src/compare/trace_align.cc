@@ -9,10 +9,14 @@ namespace {
 
 std::string phase_name(proto::Phase p) {
   switch (p) {
-    case proto::FORWARD: return "forward";
-    case proto::BACKWARD: return "backward";
-    case proto::UPDATE: return "update";
-    default: return "unknown phase";
+    case proto::FORWARD:
+      return "forward";
+    case proto::BACKWARD:
+      return "backward";
+    case proto::UPDATE:
+      return "update";
+    default:
+      return "unknown phase";
   }
 }
 

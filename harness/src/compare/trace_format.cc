@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <string>
 #include <sstream>
+#include <string>
 
 #include "repro/trace.h"
 #include "util/exact.h"
@@ -13,10 +13,14 @@ namespace {
 
 const char* phase_tag(proto::Phase p) {
   switch (p) {
-    case proto::FORWARD: return "fwd";
-    case proto::BACKWARD: return "bwd";
-    case proto::UPDATE: return "upd";
-    default: return "?";
+    case proto::FORWARD:
+      return "fwd";
+    case proto::BACKWARD:
+      return "bwd";
+    case proto::UPDATE:
+      return "upd";
+    default:
+      return "?";
   }
 }
 
@@ -41,16 +45,23 @@ std::string values_text(const google::protobuf::RepeatedPtrField<proto::TraceVal
 
 const char* verdict_name(proto::TraceVerdict v) {
   switch (v) {
-    case proto::SAME: return "same";
-    case proto::STATE_DIFFERS: return "state entering the step differs";
-    case proto::NONDETERMINISTIC_OP: return "non-deterministic op";
-    case proto::EXTERNAL_INPUT: return "input from outside ATen";
-    case proto::SEQUENCE_MISMATCH: return "different op sequences";
-    default: return "unknown";
+    case proto::SAME:
+      return "same";
+    case proto::STATE_DIFFERS:
+      return "state entering the step differs";
+    case proto::NONDETERMINISTIC_OP:
+      return "non-deterministic op";
+    case proto::EXTERNAL_INPUT:
+      return "input from outside ATen";
+    case proto::SEQUENCE_MISMATCH:
+      return "different op sequences";
+    default:
+      return "unknown";
   }
 }
 
-void print_values(std::ostringstream& out, const char* what, const google::protobuf::RepeatedPtrField<proto::TraceValue>& a,
+void print_values(std::ostringstream& out, const char* what,
+                  const google::protobuf::RepeatedPtrField<proto::TraceValue>& a,
                   const google::protobuf::RepeatedPtrField<proto::TraceValue>& b) {
   for (int i = 0; i < std::max(a.size(), b.size()); ++i) {
     const std::string x = i < a.size() ? value_text(a.Get(i), 32) : "(none)";
@@ -91,7 +102,9 @@ std::string format_trace_report(const proto::TraceReport& r) {
     out << "settings (run A's step re-executed with one setting changed):\n";
     for (const auto& k : r.knobs()) {
       out << "  " << k.setting() << " " << k.from() << " -> " << k.to() << ": "
-          << (k.matches_b() ? "matches run B" : k.parts_from_a() ? "parts from run A" : "no effect");
+          << (k.matches_b()      ? "matches run B"
+              : k.parts_from_a() ? "parts from run A"
+                                 : "no effect");
       if (!k.first_difference().empty()) out << " (first differing output: " << k.first_difference() << ")";
       out << "\n";
     }

@@ -217,9 +217,9 @@ proto::DoctorCheck check_can_fit(DoctorTarget& target, const DoctorOptions& opti
     if (loss <= options.fit_loss) {
       check.set_detail("loss " + fmt(first) + " -> " + fmt(loss) + " in " + std::to_string(steps) + " steps" + on);
     } else {
-      fail(check, "", "loss " + fmt(first) + " -> " + fmt(loss) + " (best " + fmt(best) + ") after " +
-                          std::to_string(steps) + " steps" + on + ", never reaching " + fmt(options.fit_loss) +
-                          ": the model cannot fit the batch");
+      fail(check, "",
+           "loss " + fmt(first) + " -> " + fmt(loss) + " (best " + fmt(best) + ") after " + std::to_string(steps) +
+               " steps" + on + ", never reaching " + fmt(options.fit_loss) + ": the model cannot fit the batch");
     }
   });
 }

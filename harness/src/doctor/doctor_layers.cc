@@ -55,8 +55,8 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext*) {
     }
   }
   const std::string op = fn.name();
-  std::string name = owner.empty() ? (t->last_owner.empty() ? op : op + " after " + t->last_owner)
-                                   : owner + " (" + op + ")";
+  std::string name =
+      owner.empty() ? (t->last_owner.empty() ? op : op + " after " + t->last_owner) : owner + " (" + op + ")";
   if (!owner.empty()) t->last_owner = owner;
   for (const auto& out : fn.outputs()) {
     if (!out.isTensor()) continue;
@@ -77,9 +77,10 @@ std::vector<LayerOutput> capture_layers(const std::function<at::Tensor()>& forwa
   for (const auto& [name, p] : parameters) trace.owner.emplace(p.unsafeGetTensorImpl(), module_of(name));
   Trace* const outer = t_trace;
   t_trace = &trace;
-  const at::CallbackHandle handle = at::addThreadLocalCallback(
-      at::RecordFunctionCallback(&on_start, &on_end).needsInputs(true).needsOutputs(true).scopes(
-          {at::RecordScope::FUNCTION}));
+  const at::CallbackHandle handle = at::addThreadLocalCallback(at::RecordFunctionCallback(&on_start, &on_end)
+                                                                   .needsInputs(true)
+                                                                   .needsOutputs(true)
+                                                                   .scopes({at::RecordScope::FUNCTION}));
   try {
     *result = forward();
   } catch (...) {

@@ -20,8 +20,7 @@ std::string nonfinite_elements(const at::Tensor& t) {
   const at::Tensor d = t.detach();
   if (at::isfinite(d).all().item<bool>()) return "";
   const int64_t nan = at::isnan(d).sum().item<int64_t>(), inf = at::isinf(d).sum().item<int64_t>();
-  return std::to_string(nan) + " NaN and " + std::to_string(inf) + " Inf of " + std::to_string(d.numel()) +
-         " elements";
+  return std::to_string(nan) + " NaN and " + std::to_string(inf) + " Inf of " + std::to_string(d.numel()) + " elements";
 }
 
 // The first tensor of `tensors` with a non-finite element, as {name, description}.
@@ -74,8 +73,7 @@ proto::DoctorCheck check_finite(DoctorTarget& target, const DoctorOptions& optio
     }
     add_figure(check, "steps", static_cast<double>(check.passed() ? steps : steps + 1));
     if (check.passed()) {
-      check.set_detail("parameters, layer outputs, loss and gradients finite over " + std::to_string(steps) +
-                       " steps");
+      check.set_detail("parameters, layer outputs, loss and gradients finite over " + std::to_string(steps) + " steps");
     }
   });
 }
@@ -102,15 +100,15 @@ proto::DoctorCheck check_dead_units(DoctorTarget& target, const DoctorOptions& o
         worst = l.name;
       }
       if (dead > options.dead_fraction) {
-        fail(check, l.name, l.name + ": " + fmt(100 * dead) + "% of its " + std::to_string(zero.size(1)) +
-                                " units are zero for all " + std::to_string(x.size(0)) + " samples of a batch (limit " +
-                                fmt(100 * options.dead_fraction) + "%)");
+        fail(check, l.name,
+             l.name + ": " + fmt(100 * dead) + "% of its " + std::to_string(zero.size(1)) + " units are zero for all " +
+                 std::to_string(x.size(0)) + " samples of a batch (limit " + fmt(100 * options.dead_fraction) + "%)");
       }
     }
     if (check.passed()) {
       check.set_detail(layers.empty() ? "no layer outputs traced"
-                                      : std::to_string(layers.size()) + " layers; the most dead units: " + worst + ", " +
-                                            fmt(100 * worst_fraction) + "%");
+                                      : std::to_string(layers.size()) + " layers; the most dead units: " + worst +
+                                            ", " + fmt(100 * worst_fraction) + "%");
     }
   });
 }

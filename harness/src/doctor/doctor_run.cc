@@ -14,8 +14,8 @@ namespace repro::internal {
 void validate_doctor_args(const DoctorTarget& target, const DoctorOptions& o) {
   if (!target.forward) throw Error::usage("doctor: the target has no forward function");
   if (!target.make_optimizer) throw Error::usage("doctor: the target has no make_optimizer function");
-  if (!target.inputs.defined() || !target.targets.defined() || target.inputs.dim() == 0 ||
-      target.inputs.size(0) < 1 || target.targets.dim() == 0 || target.targets.size(0) != target.inputs.size(0)) {
+  if (!target.inputs.defined() || !target.targets.defined() || target.inputs.dim() == 0 || target.inputs.size(0) < 1 ||
+      target.targets.dim() == 0 || target.targets.size(0) != target.inputs.size(0)) {
     throw Error::usage("doctor: the target needs inputs and targets with the same number (>= 1) of samples");
   }
   auto positive = [](int64_t v, const char* field) {
@@ -25,7 +25,8 @@ void validate_doctor_args(const DoctorTarget& target, const DoctorOptions& o) {
   positive(o.update_steps, "update_steps");
   positive(o.fit_batch_size, "fit_batch_size");
   positive(o.fit_steps, "fit_steps");
-  if (o.trend_steps < 3) throw Error::usage("doctor: trend_steps must be >= 3 (got " + std::to_string(o.trend_steps) + ")");
+  if (o.trend_steps < 3)
+    throw Error::usage("doctor: trend_steps must be >= 3 (got " + std::to_string(o.trend_steps) + ")");
   if (!(o.fit_loss > 0)) throw Error::usage("doctor: fit_loss must be > 0 (got " + fmt(o.fit_loss) + ")");
   if (!(o.dead_fraction >= 0 && o.dead_fraction < 1)) {
     throw Error::usage("doctor: dead_fraction must be in [0, 1) (got " + fmt(o.dead_fraction) + ")");

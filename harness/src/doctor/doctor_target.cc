@@ -34,8 +34,8 @@ std::vector<std::pair<std::string, at::Tensor>> named(const Dict& dict) {
 
 DoctorTarget doctor_target(std::shared_ptr<torch::nn::Module> module,
                            std::function<at::Tensor(const at::Tensor&)> forward,
-                           std::function<std::unique_ptr<torch::optim::Optimizer>()> make_optimizer,
-                           at::Tensor inputs, at::Tensor targets) {
+                           std::function<std::unique_ptr<torch::optim::Optimizer>()> make_optimizer, at::Tensor inputs,
+                           at::Tensor targets) {
   DoctorTarget t;
   t.name = module->name();
   t.forward = std::move(forward);
@@ -53,8 +53,8 @@ proto::DoctorReport run_doctor(DoctorTarget& target, const DoctorOptions& option
   report.set_schema_version(kDoctorReportSchemaVersion);
   report.set_model(target.name.empty() ? "model" : target.name);
   report.set_seed(target.seed);
-  for (auto* check : {check_smoke, check_params_updated, check_loss_decreases, check_can_fit, check_finite,
-                      check_dead_units}) {
+  for (auto* check :
+       {check_smoke, check_params_updated, check_loss_decreases, check_can_fit, check_finite, check_dead_units}) {
     *report.add_checks() = check(target, options);
   }
   bool passed = true;

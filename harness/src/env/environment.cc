@@ -3,21 +3,21 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
-#include <boost/version.hpp>
 #include <google/protobuf/stubs/common.h>
 #include <spdlog/version.h>
 #include <torch/version.h>
 #include <xxhash.h>
 #include <zlib.h>
+#include <boost/version.hpp>
 
+#include <dlfcn.h>
+#include <limits.h>
+#include <unistd.h>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <dlfcn.h>
-#include <limits.h>
 #include <mutex>
 #include <thread>
-#include <unistd.h>
 
 #include "env/build_info.h"
 #include "env/environment_facts.h"
@@ -125,8 +125,8 @@ void capture_build(proto::Build* b) {
   b->set_protobuf_version(google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION));
   b->set_spdlog_version(std::to_string(SPDLOG_VER_MAJOR) + "." + std::to_string(SPDLOG_VER_MINOR) + "." +
                         std::to_string(SPDLOG_VER_PATCH));
-  b->set_boost_version(std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) +
-                       "." + std::to_string(BOOST_VERSION % 100));
+  b->set_boost_version(std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) + "." +
+                       std::to_string(BOOST_VERSION % 100));
   b->set_xxhash_version(std::to_string(XXH_VERSION_MAJOR) + "." + std::to_string(XXH_VERSION_MINOR) + "." +
                         std::to_string(XXH_VERSION_RELEASE));
   b->set_zlib_version(zlibVersion());
@@ -173,9 +173,9 @@ void capture_identity(proto::Identity* id, proto::Environment* env) {
 }  // namespace
 
 bool is_numerics_variable(const std::string& name) {
-  static const char* const kPrefixes[] = {"OMP_",    "MKL_",   "OPENBLAS_", "GOTO",  "KMP_",
-                                          "ONEDNN_", "DNNL_",  "CUDA_",     "TORCH_", "CUBLAS_",
-                                          "CUDNN_",  "NVIDIA_TF32_", "ATEN_", "BLIS_", "GOMP_"};
+  static const char* const kPrefixes[] = {"OMP_",    "MKL_",         "OPENBLAS_", "GOTO",   "KMP_",
+                                          "ONEDNN_", "DNNL_",        "CUDA_",     "TORCH_", "CUBLAS_",
+                                          "CUDNN_",  "NVIDIA_TF32_", "ATEN_",     "BLIS_",  "GOMP_"};
   for (const char* p : kPrefixes) {
     if (name.rfind(p, 0) == 0) return true;
   }

@@ -5,8 +5,8 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 
 #include <dlfcn.h>
-#include <link.h>
 #include <limits.h>
+#include <link.h>
 #include <stdlib.h>
 
 #include <cstdio>
@@ -44,14 +44,22 @@ std::vector<LoadedObject> loaded_objects() {
 // The numerics role of a library, from its file name; empty for libraries that play none.
 std::string role_of(const std::string& path) {
   static const std::pair<std::regex, const char*> kRoles[] = {
-      {std::regex("/libopenblas[^/]*$"), "blas"},    {std::regex("/libblas[^/]*$"), "blas"},
-      {std::regex("/libblis[^/]*$"), "blas"},        {std::regex("/libmkl_[^/]*$"), "mkl"},
-      {std::regex("/liblapack[^/]*$"), "lapack"},    {std::regex("/lib(g|i)?omp[^/]*$"), "openmp"},
-      {std::regex("/lib(dnnl|mkldnn)[^/]*$"), "onednn"}, {std::regex("/libtorch[^/]*$"), "torch"},
-      {std::regex("/libc10[^/]*$"), "c10"},          {std::regex("/libsleef[^/]*$"), "sleef"},
-      {std::regex("/libXNNPACK[^/]*$"), "xnnpack"},  {std::regex("/libcpuinfo[^/]*$"), "cpuinfo"},
-      {std::regex("/libprotobuf[^/]*$"), "protobuf"}, {std::regex("/libcud(a|art|nn)[^/]*$"), "cuda"},
-      {std::regex("/libcublas[^/]*$"), "cuda"},      {std::regex("/libm\\.so[^/]*$"), "libm"},
+      {std::regex("/libopenblas[^/]*$"), "blas"},
+      {std::regex("/libblas[^/]*$"), "blas"},
+      {std::regex("/libblis[^/]*$"), "blas"},
+      {std::regex("/libmkl_[^/]*$"), "mkl"},
+      {std::regex("/liblapack[^/]*$"), "lapack"},
+      {std::regex("/lib(g|i)?omp[^/]*$"), "openmp"},
+      {std::regex("/lib(dnnl|mkldnn)[^/]*$"), "onednn"},
+      {std::regex("/libtorch[^/]*$"), "torch"},
+      {std::regex("/libc10[^/]*$"), "c10"},
+      {std::regex("/libsleef[^/]*$"), "sleef"},
+      {std::regex("/libXNNPACK[^/]*$"), "xnnpack"},
+      {std::regex("/libcpuinfo[^/]*$"), "cpuinfo"},
+      {std::regex("/libprotobuf[^/]*$"), "protobuf"},
+      {std::regex("/libcud(a|art|nn)[^/]*$"), "cuda"},
+      {std::regex("/libcublas[^/]*$"), "cuda"},
+      {std::regex("/libm\\.so[^/]*$"), "libm"},
   };
   for (const auto& [re, role] : kRoles) {
     if (std::regex_search(path, re)) return role;
@@ -72,11 +80,17 @@ Fn symbol(const char* name) {
 
 std::string onednn_isa_name(unsigned isa) {
   // dnnl_cpu_isa_t values of oneDNN 2.x (dnnl_types.h).
-  static const std::map<unsigned, const char*> kNames = {
-      {0x0, "all"},           {0x1, "sse41"},        {0x3, "avx"},
-      {0x7, "avx2"},          {0xf, "avx512_mic"},   {0x1f, "avx512_mic_4ops"},
-      {0x27, "avx512_core"},  {0x67, "avx512_core_vnni"}, {0xe7, "avx512_core_bf16"},
-      {0x3e7, "avx512_core_amx"}, {0x407, "avx2_vnni"}};
+  static const std::map<unsigned, const char*> kNames = {{0x0, "all"},
+                                                         {0x1, "sse41"},
+                                                         {0x3, "avx"},
+                                                         {0x7, "avx2"},
+                                                         {0xf, "avx512_mic"},
+                                                         {0x1f, "avx512_mic_4ops"},
+                                                         {0x27, "avx512_core"},
+                                                         {0x67, "avx512_core_vnni"},
+                                                         {0xe7, "avx512_core_bf16"},
+                                                         {0x3e7, "avx512_core_amx"},
+                                                         {0x407, "avx2_vnni"}};
   if (auto it = kNames.find(isa); it != kNames.end()) return it->second;
   char buf[32];
   std::snprintf(buf, sizeof buf, "isa bits 0x%x", isa);

@@ -32,9 +32,10 @@ std::string unquote(std::string s) {
 // Flags that decide which SIMD kernels ATen, oneDNN, sleef and BLAS pick.
 bool is_numerics_flag(const std::string& flag) {
   static const std::set<std::string> kFlags = {
-      "sse", "sse2", "ssse3", "sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512dq",
-      "avx512cd", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_bf16",
-      "amx_int8", "amx_tile", "avx_vnni", "asimd", "sve", "sve2", "neon", "fp16", "bf16", "i8mm"};
+      "sse",         "sse2",        "ssse3",       "sse4_1",   "sse4_2",   "avx",      "avx2",
+      "fma",         "f16c",        "avx512f",     "avx512dq", "avx512cd", "avx512bw", "avx512vl",
+      "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_int8", "amx_tile", "avx_vnni",
+      "asimd",       "sve",         "sve2",        "neon",     "fp16",     "bf16",     "i8mm"};
   return kFlags.count(flag) > 0;
 }
 

@@ -7,15 +7,15 @@
 #include <filesystem>
 
 #include "fleet/check_report.h"
-#include "util/child.h"
-#include "util/fileutil.h"
-#include "util/process.h"
 #include "repro/compare.h"
 #include "repro/config.h"
 #include "repro/envelope.h"
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/record.h"
+#include "util/child.h"
+#include "util/fileutil.h"
+#include "util/process.h"
 #include "util/textproto.h"
 
 namespace repro {

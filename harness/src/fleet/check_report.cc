@@ -8,13 +8,13 @@
 #include <map>
 #include <sstream>
 
-#include "util/child.h"
-#include "util/fileutil.h"
-#include "util/process.h"
 #include "repro/compare.h"
 #include "repro/envelope.h"
 #include "repro/environment.h"
 #include "repro/error.h"
+#include "util/child.h"
+#include "util/fileutil.h"
+#include "util/process.h"
 
 namespace repro::internal {
 namespace {
@@ -25,11 +25,21 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 forbids most control characters even when escaped.
         if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;
@@ -63,9 +73,9 @@ std::string find_plot_tool() {
   } catch (const Error&) {
     return "";
   }
-  for (const fs::path& candidate : {exe.parent_path() / "../tools/plot_divergence",
-                                    exe.parent_path() / "../../tools/plot_divergence",
-                                    exe.parent_path() / "../share/reprotorch/tools/plot_divergence"}) {
+  for (const fs::path& candidate :
+       {exe.parent_path() / "../tools/plot_divergence", exe.parent_path() / "../../tools/plot_divergence",
+        exe.parent_path() / "../share/reprotorch/tools/plot_divergence"}) {
     if (fs::exists(candidate)) return fs::canonical(candidate).string();
   }
   return "";
@@ -151,7 +161,10 @@ void write_check_report(const proto::CheckReport& result, const CheckOptions& op
         plot = "skipped: tools/plot_divergence or /usr/bin/python3 not found";
       } else {
         ChildSpec child{{"/usr/bin/python3", plot_tool, "--report", base.string() + ".json", "--out", base.string()},
-                        current_environment(), "", base.string() + ".plot.log", base.string() + ".plot.log"};
+                        current_environment(),
+                        "",
+                        base.string() + ".plot.log",
+                        base.string() + ".plot.log"};
         const int code = wait_child(spawn(child));
         plot = code == 0 ? "[png](" + fs::relative(base, dir).string() + ".png), [svg](" +
                                fs::relative(base, dir).string() + ".svg)"

@@ -9,14 +9,14 @@
 #include <map>
 #include <sstream>
 
-#include "util/exact.h"
-#include "util/fileutil.h"
 #include "repro/compare.h"
 #include "repro/config.h"
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "repro/sweep.h"
 #include "repro/version.h"
+#include "util/exact.h"
+#include "util/fileutil.h"
 
 namespace repro {
 namespace {
@@ -47,7 +47,8 @@ proto::Band make_band(const proto::Stats& stats, double k, double floor, double 
 }
 
 proto::Envelope make_envelope(const proto::SweepSetting& setting, proto::RunConfig config, double k, double floor) {
-  if (!(k >= 0 && std::isfinite(k))) throw Error::usage("envelope: k must be a finite number >= 0, got " + shortest_text(k));
+  if (!(k >= 0 && std::isfinite(k)))
+    throw Error::usage("envelope: k must be a finite number >= 0, got " + shortest_text(k));
   if (!(floor >= 0 && std::isfinite(floor))) {
     throw Error::usage("envelope: floor must be a finite number >= 0, got " + shortest_text(floor));
   }
@@ -92,7 +93,8 @@ proto::Envelope load_envelope(const std::string& path) {
   const auto status = google::protobuf::util::JsonStringToMessage(text, &envelope, options);
   if (!status.ok()) {
     std::string why(status.message());
-    throw Error::input(path + ": not an envelope (JSON of proto/sweep.proto Envelope): " + why.substr(0, why.find('\n')));
+    throw Error::input(path +
+                       ": not an envelope (JSON of proto/sweep.proto Envelope): " + why.substr(0, why.find('\n')));
   }
   if (envelope.schema_version() == 0 || envelope.steps().empty()) {
     throw Error::input(path + ": not an envelope (no schema_version or no steps)");

@@ -8,14 +8,14 @@
 #include <memory>
 #include <set>
 
-#include "util/fileutil.h"
-#include "util/child.h"
-#include "util/process.h"
-#include "util/strings.h"
 #include "repro/config.h"
 #include "repro/determinism.h"
 #include "repro/environment.h"
 #include "repro/error.h"
+#include "util/child.h"
+#include "util/fileutil.h"
+#include "util/process.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -36,8 +36,8 @@ void check_assignment(const proto::RunConfig& base, const std::string& assignmen
 }
 
 struct PlannedRun {
-  int setting;  // index into the report's settings
-  int seed;     // index into the seeds
+  int setting;      // index into the report's settings
+  int seed;         // index into the seeds
   std::string dir;  // relative to the report directory
 };
 

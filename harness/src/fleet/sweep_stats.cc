@@ -5,9 +5,9 @@
 #include <limits>
 #include <map>
 
-#include "util/exact.h"
 #include "repro/error.h"
 #include "repro/sweep.h"
+#include "util/exact.h"
 
 namespace repro {
 namespace {
@@ -54,9 +54,7 @@ double incomplete_beta(double a, double b, double x) {
 }
 
 // P(T > t) for t >= 0.
-double student_t_upper_tail(double t, double dof) {
-  return 0.5 * incomplete_beta(dof / 2.0, 0.5, dof / (dof + t * t));
-}
+double student_t_upper_tail(double t, double dof) { return 0.5 * incomplete_beta(dof / 2.0, 0.5, dof / (dof + t * t)); }
 
 }  // namespace
 

@@ -40,7 +40,8 @@ struct Knob {
 };
 
 std::string trace_path(const RunData& run, int64_t step, const std::string& label) {
-  return (fs::path(run.dir) / "traces" / ("step-" + std::to_string(step) + (label.empty() ? "" : "-" + label) + ".trace"))
+  return (fs::path(run.dir) / "traces" /
+          ("step-" + std::to_string(step) + (label.empty() ? "" : "-" + label) + ".trace"))
       .string();
 }
 
@@ -76,9 +77,9 @@ proto::Trace trace_with(const RunData& run, int64_t step, const TraceOptions& op
     throw Error::input("cannot re-execute " + run.dir + ": " + why + " (" + allow + " runs anyway)");
   }
   if (!fs::exists(path)) {
-    throw Error::internal("the re-execution of " + run.dir + " exited with status " +
-                          std::to_string(result.exit_code) + " without writing a trace of step " +
-                          std::to_string(step) + " (does the program record that step through its Session?)");
+    throw Error::internal("the re-execution of " + run.dir + " exited with status " + std::to_string(result.exit_code) +
+                          " without writing a trace of step " + std::to_string(step) +
+                          " (does the program record that step through its Session?)");
   }
   if (file != nullptr) *file = path;
   return read_trace(path);
@@ -132,15 +133,23 @@ std::vector<Knob> knob_matrix(const proto::RunRecord& a, const proto::RunRecord*
     }
     if (!knobs.empty()) return knobs;
   }
-  knobs.push_back({"determinism.intra_op_threads", std::to_string(da.intra_op_threads()),
-                   da.intra_op_threads() == 1 ? "2" : "1", {}});
-  knobs.push_back({"determinism.inter_op_threads", std::to_string(da.inter_op_threads()),
-                   da.inter_op_threads() == 1 ? "2" : "1", {}});
-  knobs.push_back({"determinism.deterministic_algorithms", str(da.deterministic_algorithms()),
-                   str(!da.deterministic_algorithms()), {}});
+  knobs.push_back({"determinism.intra_op_threads",
+                   std::to_string(da.intra_op_threads()),
+                   da.intra_op_threads() == 1 ? "2" : "1",
+                   {}});
+  knobs.push_back({"determinism.inter_op_threads",
+                   std::to_string(da.inter_op_threads()),
+                   da.inter_op_threads() == 1 ? "2" : "1",
+                   {}});
+  knobs.push_back({"determinism.deterministic_algorithms",
+                   str(da.deterministic_algorithms()),
+                   str(!da.deterministic_algorithms()),
+                   {}});
   if (da.cpu_capability() != "default") {
     const std::string now = a.determinism().cpu_capability();
-    knobs.push_back({"determinism.cpu_capability", da.cpu_capability().empty() ? now : da.cpu_capability(), "default",
+    knobs.push_back({"determinism.cpu_capability",
+                     da.cpu_capability().empty() ? now : da.cpu_capability(),
+                     "default",
                      {{"ATEN_CPU_CAPABILITY", "default"}}});
   }
   return knobs;
@@ -200,7 +209,8 @@ proto::TraceReport trace_runs(const RunData& a, const RunData* b, const TraceOpt
   auto trace_step = [&](int64_t k) {
     Traced t;
     t.a = trace_with(a, k, options, "", {}, &t.file_a);
-    t.b = b != nullptr ? trace_with(*b, k, options, "", {}, &t.file_b) : trace_with(a, k, options, "again", {}, &t.file_b);
+    t.b = b != nullptr ? trace_with(*b, k, options, "", {}, &t.file_b)
+                       : trace_with(a, k, options, "again", {}, &t.file_b);
     t.report = align_traces(t.a, t.b);
     return t;
   };
@@ -216,7 +226,8 @@ proto::TraceReport trace_runs(const RunData& a, const RunData* b, const TraceOpt
       const int64_t mid = lo + (hi - lo) / 2;
       Traced m = trace_step(mid);
       const bool differs = m.report.verdict() == proto::STATE_DIFFERS;
-      walk.push_back("step " + std::to_string(mid) + ": " + (differs ? m.report.summary() : "state entering it is the same"));
+      walk.push_back("step " + std::to_string(mid) + ": " +
+                     (differs ? m.report.summary() : "state entering it is the same"));
       if (differs) {
         hi = mid;
         if (mid == 0) t = std::move(m);

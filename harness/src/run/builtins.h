@@ -70,11 +70,11 @@ struct DataFile {
 };
 
 struct LoadedData {
-  Dataset train;                     // the whole training set; the trainer carves validation from it
-  Dataset test;                      // the official test set (fashion-mnist), a held-out set (synthetic), or empty (csv)
+  Dataset train;  // the whole training set; the trainer carves validation from it
+  Dataset test;   // the official test set (fashion-mnist), a held-out set (synthetic), or empty (csv)
   std::vector<int64_t> input_shape;  // per sample
   int64_t num_classes = 0;
-  std::vector<DataFile> files;       // every file read, for the record's data fingerprint
+  std::vector<DataFile> files;  // every file read, for the record's data fingerprint
 };
 
 // The entry points models/ registers; models/model.h and models/data/dataset.h document each.

@@ -23,9 +23,8 @@ int64_t read_int(torch::serialize::InputArchive& archive, const std::string& key
   return value.toInt();
 }
 
-std::string save_archive(const CheckpointState& state, const CheckpointCounts& counts,
-                                    const NamedTensors& watched, torch::optim::Optimizer* optimizer,
-                                    const CheckpointSaveHook& user) {
+std::string save_archive(const CheckpointState& state, const CheckpointCounts& counts, const NamedTensors& watched,
+                         torch::optim::Optimizer* optimizer, const CheckpointSaveHook& user) {
   torch::serialize::OutputArchive archive;
   archive.write("repro_format", c10::IValue(kFormat));
   archive.write("repro_step", c10::IValue(state.step));

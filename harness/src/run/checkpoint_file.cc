@@ -7,10 +7,10 @@
 #include <optional>
 #include <string_view>
 
-#include "util/fileutil.h"
 #include "repro/checkpoint.h"
 #include "repro/digest.h"
 #include "repro/error.h"
+#include "util/fileutil.h"
 
 namespace repro {
 namespace {

@@ -1,7 +1,7 @@
 #include "repro/config.h"
 
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/text_format.h>
 
 #include "repro/digest.h"
@@ -24,7 +24,8 @@ std::string field_names(const pb::Descriptor* d) {
 // Text-format literal for `value` as a value of `field`: strings get quoted unless already.
 std::string literal(const pb::FieldDescriptor* field, const std::string& value) {
   if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) return value;
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) return value;
+  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+    return value;
   return "\"" + pb::CEscape(value) + "\"";
 }
 
@@ -42,16 +43,35 @@ void resolve_message(pb::Message* message) {
     }
     if (r->HasField(*message, f)) continue;
     switch (f->cpp_type()) {
-      case pb::FieldDescriptor::CPPTYPE_INT32: r->SetInt32(message, f, f->default_value_int32()); break;
-      case pb::FieldDescriptor::CPPTYPE_INT64: r->SetInt64(message, f, f->default_value_int64()); break;
-      case pb::FieldDescriptor::CPPTYPE_UINT32: r->SetUInt32(message, f, f->default_value_uint32()); break;
-      case pb::FieldDescriptor::CPPTYPE_UINT64: r->SetUInt64(message, f, f->default_value_uint64()); break;
-      case pb::FieldDescriptor::CPPTYPE_DOUBLE: r->SetDouble(message, f, f->default_value_double()); break;
-      case pb::FieldDescriptor::CPPTYPE_FLOAT: r->SetFloat(message, f, f->default_value_float()); break;
-      case pb::FieldDescriptor::CPPTYPE_BOOL: r->SetBool(message, f, f->default_value_bool()); break;
-      case pb::FieldDescriptor::CPPTYPE_STRING: r->SetString(message, f, f->default_value_string()); break;
-      case pb::FieldDescriptor::CPPTYPE_ENUM: r->SetEnum(message, f, f->default_value_enum()); break;
-      case pb::FieldDescriptor::CPPTYPE_MESSAGE: break;
+      case pb::FieldDescriptor::CPPTYPE_INT32:
+        r->SetInt32(message, f, f->default_value_int32());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_INT64:
+        r->SetInt64(message, f, f->default_value_int64());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_UINT32:
+        r->SetUInt32(message, f, f->default_value_uint32());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_UINT64:
+        r->SetUInt64(message, f, f->default_value_uint64());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+        r->SetDouble(message, f, f->default_value_double());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_FLOAT:
+        r->SetFloat(message, f, f->default_value_float());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_BOOL:
+        r->SetBool(message, f, f->default_value_bool());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_STRING:
+        r->SetString(message, f, f->default_value_string());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_ENUM:
+        r->SetEnum(message, f, f->default_value_enum());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+        break;
     }
   }
 }
@@ -80,8 +100,8 @@ void apply_override(proto::RunConfig* config, const std::string& assignment) {
     const pb::FieldDescriptor* f = d->FindFieldByName(parts[i]);
     const std::string where = walked.empty() ? "the config" : walked;
     if (f == nullptr) {
-      throw Error::usage("--set " + path + ": " + where + " has no field '" + parts[i] + "' (fields: " +
-                         field_names(d) + ")");
+      throw Error::usage("--set " + path + ": " + where + " has no field '" + parts[i] +
+                         "' (fields: " + field_names(d) + ")");
     }
     walked += (walked.empty() ? "" : ".") + parts[i];
     const pb::Reflection* r = message->GetReflection();

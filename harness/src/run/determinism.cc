@@ -110,7 +110,8 @@ proto::DeterminismApplied apply_determinism(const proto::DeterminismConfig& conf
     set_variable(&applied, var, std::to_string(intra));
   }
   const bool cuda = at::hasCUDA();
-  if (cuda && env_or_empty("CUBLAS_WORKSPACE_CONFIG").empty()) set_variable(&applied, "CUBLAS_WORKSPACE_CONFIG", ":4096:8");
+  if (cuda && env_or_empty("CUBLAS_WORKSPACE_CONFIG").empty())
+    set_variable(&applied, "CUBLAS_WORKSPACE_CONFIG", ":4096:8");
 
   auto& ctx = at::globalContext();
   ctx.setDeterministicAlgorithms(config.deterministic_algorithms(), config.warn_only());

@@ -16,9 +16,9 @@
 #include <fstream>
 #include <utility>
 
-#include "util/fileutil.h"
-#include "run/record_stream.h"
 #include "repro/error.h"
+#include "run/record_stream.h"
+#include "util/fileutil.h"
 
 namespace repro {
 namespace {
@@ -102,8 +102,7 @@ void assemble(const std::string& tmp, const proto::RunRecord& header) {
 }  // namespace
 
 struct RunWriter::Impl {
-  explicit Impl(std::string d)
-      : dir(std::move(d)), steps(path_in(dir, kStepsFile)), evals(path_in(dir, kEvalsFile)) {}
+  explicit Impl(std::string d) : dir(std::move(d)), steps(path_in(dir, kStepsFile)), evals(path_in(dir, kEvalsFile)) {}
   std::string dir;
   StreamWriter steps;
   StreamWriter evals;
@@ -130,8 +129,7 @@ std::unique_ptr<RunWriter> RunWriter::create(const std::string& dir, proto::RunR
   fs::create_directories(parent, ec);
   if (ec) throw Error::input(parent.string() + ": cannot create directory: " + ec.message());
 
-  const std::string tmp =
-      (parent / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
+  const std::string tmp = (parent / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
   fs::remove_all(tmp, ec);  // left by an earlier crash of a process with our pid
   if (::mkdir(tmp.c_str(), 0755) != 0) {
     throw Error::input(tmp + ": cannot create directory: " + std::strerror(errno));
@@ -227,11 +225,16 @@ std::vector<std::string> list_runs(const std::string& runs_dir) {
 
 std::string status_name(proto::RunStatus status) {
   switch (status) {
-    case proto::RUNNING: return "running";
-    case proto::FINISHED: return "finished";
-    case proto::FAILED: return "failed";
-    case proto::INTERRUPTED: return "interrupted";
-    default: return "unspecified";
+    case proto::RUNNING:
+      return "running";
+    case proto::FINISHED:
+      return "finished";
+    case proto::FAILED:
+      return "failed";
+    case proto::INTERRUPTED:
+      return "interrupted";
+    default:
+      return "unspecified";
   }
 }
 

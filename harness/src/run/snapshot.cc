@@ -7,12 +7,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "util/fileutil.h"
 #include "repro/checkpoint.h"
 #include "repro/digest.h"
 #include "repro/error.h"
 #include "repro/record.h"
 #include "run/run_identity.h"
+#include "util/fileutil.h"
 
 namespace repro {
 namespace {
@@ -29,8 +29,8 @@ std::string data_digest(const proto::DataFingerprint& data) {
 
 // The watched tensors of a checkpoint payload, by the archive keys of checkpoint_archive.h.
 std::vector<std::pair<std::string, at::Tensor>> read_tensors(torch::serialize::InputArchive& archive,
-                                                             const std::string& names_key,
-                                                             const std::string& prefix, const std::string& path) {
+                                                             const std::string& names_key, const std::string& prefix,
+                                                             const std::string& path) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   with_context(path + ": unreadable tensors", [&] {
     c10::IValue names;
@@ -61,7 +61,8 @@ proto::SnapshotIdentity export_snapshot(const std::string& run_dir, const std::s
   const auto tensors = read_tensors(in, "repro_names", "watched_", ckpt);
   const std::string digest = digest_tensors(tensors);
   if (digest != h.final_param_digest()) {
-    throw Error::input(ckpt + ": weights digest " + digest + " is not the run's final digest " + h.final_param_digest());
+    throw Error::input(ckpt + ": weights digest " + digest + " is not the run's final digest " +
+                       h.final_param_digest());
   }
 
   proto::SnapshotIdentity id;
@@ -79,7 +80,8 @@ proto::SnapshotIdentity export_snapshot(const std::string& run_dir, const std::s
 
   torch::serialize::OutputArchive out;
   std::string identity = id.SerializeAsString();
-  out.write("repro_identity", at::from_blob(identity.data(), {static_cast<int64_t>(identity.size())}, at::kByte).clone(),
+  out.write("repro_identity",
+            at::from_blob(identity.data(), {static_cast<int64_t>(identity.size())}, at::kByte).clone(),
             /*is_buffer=*/true);
   c10::List<std::string> names;
   for (std::size_t i = 0; i < tensors.size(); ++i) {

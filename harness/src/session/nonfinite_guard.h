@@ -12,7 +12,7 @@
 namespace repro::internal {
 
 struct NonFinite {
-  std::string tensor;  // "loss" or "grad_norm"
+  std::string tensor;   // "loss" or "grad_norm"
   std::string message;  // "non-finite loss at step 3: nan (0x7fc00000)"
 };
 

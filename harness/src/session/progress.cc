@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <spdlog/spdlog.h>
+#include <cstdio>
 
 namespace repro::internal {
 

@@ -1,17 +1,17 @@
 #include "repro/session.h"
 
 #include <ATen/ATen.h>
-#include <torch/nn/module.h>
 #include <spdlog/spdlog.h>
+#include <torch/nn/module.h>
 
+#include <unistd.h>
 #include <atomic>
-#include <sstream>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <unistd.h>
+#include <sstream>
 
 #include "repro/checkpoint.h"
 #include "repro/config.h"
@@ -20,8 +20,8 @@
 #include "repro/error.h"
 #include "repro/log.h"
 #include "repro/record.h"
-#include "session/nonfinite_guard.h"
 #include "run/run_identity.h"
+#include "session/nonfinite_guard.h"
 #include "session/session_resume.h"
 #include "trace/trace_window.h"
 #include "util/env_names.h"
@@ -54,11 +54,12 @@ struct Session::Impl {
   int64_t evals_recorded = 0;
   int64_t nonfinite_steps = 0;  // with train.on_nonfinite "warn"
   bool resumed = false;
-  std::string checkpoint_path;     // resume: the checkpoint to restore, until resume()
+  std::string checkpoint_path;  // resume: the checkpoint to restore, until resume()
   std::string checkpoint_payload;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::unique_ptr<internal::TraceWindow> trace;  // REPRO_TRACE_STEP: the step this process traces
-  struct sigaction old_int{}, old_term{};
+  struct sigaction old_int {
+  }, old_term{};
 
   void write_header() {
     writer->write_header(header);
@@ -107,8 +108,8 @@ Session::Session(proto::RunConfig config, SessionOptions options) : impl_(std::m
     s.evals_recorded = r.counts.evals_recorded;
     s.last_step = r.counts.last_step;
     // elapsed_s continues from the last kept step
-    s.start -= std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(r.elapsed_s));
+    s.start -=
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(r.elapsed_s));
   } else {
     start_new(std::move(config), std::move(options));
   }
@@ -118,7 +119,7 @@ Session::Session(proto::RunConfig config, SessionOptions options) : impl_(std::m
 
   if (s.options.handle_signals) {
     g_signal.store(0);
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &s.old_int);
@@ -138,11 +139,11 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   torch_seed->set_purpose("torch.default");
   torch_seed->set_seed(derive_seed(config.seed(), "torch.default"));
 
-  const std::string name = !config.name().empty()                   ? config.name()
-                           : config.model().has_cnn()              ? "cnn"
-                           : config.model().has_mlp()              ? "mlp"
-                           : config.model().has_torchscript()      ? "torchscript"
-                                                                   : "run";
+  const std::string name = !config.name().empty()             ? config.name()
+                           : config.model().has_cnn()         ? "cnn"
+                           : config.model().has_mlp()         ? "mlp"
+                           : config.model().has_torchscript() ? "torchscript"
+                                                              : "run";
   auto& h = s.header;
   h.set_run_id(internal::make_run_id(name));
   h.set_started_at(internal::utc_now_rfc3339());
@@ -180,8 +181,8 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
 Session::~Session() {
   if (!impl_ || impl_->ended) return;
   try {
-    impl_->end(proto::FAILED, std::uncaught_exceptions() > 0 ? "exception while training"
-                                                             : "session ended without finish()");
+    impl_->end(proto::FAILED,
+               std::uncaught_exceptions() > 0 ? "exception while training" : "session ended without finish()");
   } catch (const std::exception& e) {
     spdlog::warn("cannot record the end of run {}: {}", impl_->header.run_id(), e.what());
   }

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "run/checkpoint_archive.h"
 #include "proto/run_config.pb.h"
 #include "proto/run_record.pb.h"
 #include "repro/record.h"
+#include "run/checkpoint_archive.h"
 
 namespace repro::internal {
 

@@ -4,16 +4,16 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/record_function.h>
+#include <spdlog/spdlog.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim.h>
-#include <spdlog/spdlog.h>
 
 #include <cmath>
 
-#include "session/progress.h"
-#include "run/builtins.h"
-#include "session/train_setup.h"
 #include "repro/error.h"
+#include "run/builtins.h"
+#include "session/progress.h"
+#include "session/train_setup.h"
 
 namespace repro {
 namespace {
@@ -54,7 +54,8 @@ void run_loop(const proto::RunConfig& config, Session& session, const models::Bu
   }
   auto epoch_order = [&](int64_t e) {
     return config.data().shuffle()
-               ? at::randperm(n_train, internal::seeded_generator(session.seed("data.shuffle/epoch/" + std::to_string(e))),
+               ? at::randperm(n_train,
+                              internal::seeded_generator(session.seed("data.shuffle/epoch/" + std::to_string(e))),
                               at::kLong)
                : at::arange(n_train, at::kLong);
   };

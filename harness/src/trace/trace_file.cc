@@ -1,10 +1,10 @@
 // Trace files (repro/trace.h): a record stream (record_stream.h) of TraceFrame.
 #include <filesystem>
 
-#include "util/fileutil.h"
-#include "run/record_stream.h"
 #include "repro/error.h"
 #include "repro/trace.h"
+#include "run/record_stream.h"
+#include "util/fileutil.h"
 
 namespace repro {
 

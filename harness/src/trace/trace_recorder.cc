@@ -164,9 +164,7 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   std::lock_guard<std::mutex> lock(g_recording.mutex);
   if (!g_recording.active) return nullptr;
   op.set_thread(thread_number());
-  op.set_phase(!ts.nodes.empty()              ? proto::BACKWARD
-               : g_recording.backward_seen ? proto::UPDATE
-                                             : proto::FORWARD);
+  op.set_phase(!ts.nodes.empty() ? proto::BACKWARD : g_recording.backward_seen ? proto::UPDATE : proto::FORWARD);
   if (op.phase() == proto::FORWARD && fn.seqNr() >= 0) g_recording.scope_of_seq[fn.seqNr()] = scope;
   const std::size_t index = g_recording.ops.size();
   op.set_seq(static_cast<int64_t>(index));
@@ -201,9 +199,7 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* context) {
   if (index < g_recording.ops.size()) g_recording.ops[index].mutable_outputs()->Swap(&outputs);
 }
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
 
@@ -219,11 +215,11 @@ TraceRecorder::TraceRecorder(proto::TraceStart start) : start_(std::move(start))
     g_recording.owner = std::this_thread::get_id();
   }
   t_state = ThreadState{};
-  handle_ = at::addGlobalCallback(at::RecordFunctionCallback(on_start, on_end)
-                                      .needsInputs(true)
-                                      .needsOutputs(true)
-                                      .scopes({at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION,
-                                               at::RecordScope::USER_SCOPE}));
+  handle_ = at::addGlobalCallback(
+      at::RecordFunctionCallback(on_start, on_end)
+          .needsInputs(true)
+          .needsOutputs(true)
+          .scopes({at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION, at::RecordScope::USER_SCOPE}));
   active_ = true;
   opened_s_ = now_s();
 }

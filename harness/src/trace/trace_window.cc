@@ -3,10 +3,10 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/record_function.h>
+#include <spdlog/spdlog.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
-#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdlib>

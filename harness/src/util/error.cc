@@ -7,9 +7,7 @@ namespace repro {
 
 Error::Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
 
-int Error::exit_code() const noexcept {
-  return kind_ == ErrorKind::kInternal ? kExitInternal : kExitBadInput;
-}
+int Error::exit_code() const noexcept { return kind_ == ErrorKind::kInternal ? kExitInternal : kExitBadInput; }
 
 namespace internal {
 

@@ -12,11 +12,11 @@
 namespace repro::internal {
 
 struct ChildSpec {
-  std::vector<std::string> argv;            // argv[0] is the executable's path
-  std::map<std::string, std::string> env;   // the child's whole environment
-  std::string cwd;                          // empty: inherit
-  std::string stdout_path;                  // empty: inherit; "-2": our stderr
-  std::string stderr_path;                  // empty: inherit
+  std::vector<std::string> argv;           // argv[0] is the executable's path
+  std::map<std::string, std::string> env;  // the child's whole environment
+  std::string cwd;                         // empty: inherit
+  std::string stdout_path;                 // empty: inherit; "-2": our stderr
+  std::string stderr_path;                 // empty: inherit
 };
 
 // Throws Error (input) "<what>: <path> does not exist" or "<what>: <path> is not an executable

@@ -55,12 +55,12 @@ int main(int argc, char** argv) {
   }
   repro::SessionOptions options;
   options.runs_dir = argv[1];
-  repro::Session session(
-      repro::parse_config("name: \"trace-" + mode + "\" seed: " + seed + "\ndeterminism { intra_op_threads: " +
-                              threads + " }\nrecord { flush_every: 1 param_digest_every: 1 }\n"
-                              "data { source: \"synthetic\" }\n",
-                          "trace_trainer"),
-      options);
+  repro::Session session(repro::parse_config("name: \"trace-" + mode + "\" seed: " + seed +
+                                                 "\ndeterminism { intra_op_threads: " + threads +
+                                                 " }\nrecord { flush_every: 1 param_digest_every: 1 }\n"
+                                                 "data { source: \"synthetic\" }\n",
+                                             "trace_trainer"),
+                         options);
   const bool wide = mode == "reduce";
   const int64_t in = wide ? 64 : 8, hidden = wide ? 1024 : 16, batch = wide ? 64 : 16;
   torch::nn::Linear first(in, hidden), second(hidden, 1);
