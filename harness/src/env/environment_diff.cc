@@ -5,6 +5,8 @@
 #include <set>
 #include <utility>
 
+#include "util/strings.h"
+
 namespace repro::internal {
 namespace {
 
@@ -25,10 +27,7 @@ constexpr bool kNumerics = true;
 constexpr bool kNotNumerics = false;
 
 std::string sorted_words(const google::protobuf::RepeatedPtrField<std::string>& items) {
-  std::set<std::string> sorted(items.begin(), items.end());
-  std::string out;
-  for (const auto& s : sorted) out += (out.empty() ? "" : " ") + s;
-  return out;
+  return join(std::set<std::string>(items.begin(), items.end()), " ");
 }
 
 void add_torch(const proto::TorchInfo& a, const proto::TorchInfo& b, Differences& out) {
