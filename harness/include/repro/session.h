@@ -54,6 +54,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -113,7 +114,23 @@ struct SessionOptions {
   // glibc, CUDA, packages; and the data and model file digests) is Error (usage) naming it,
   // instead of a warning. Hostname, kernel, OS name and cgroup limit never are. Default off.
   bool strict_resume = false;
+  // Data on the command line: every argv element after the program (and the VALUE of an
+  // element "--name=VALUE") that names an existing file or directory, relative to the working
+  // directory, is tracked as data under the role "argv[<i>]" (see track_data), except the run
+  // directory, the runs directory and anything under them. Such a path may be an output the run
+  // writes, so a change in it is named in every report but does not refuse a rerun; give the
+  // path to track_data for that. Off: only what track_data and the config name is tracked.
+  bool track_argv = true;
+  // Digest every tracked file again, ignoring the digest cache (see repro/data.h); also set by
+  // REPRO_REHASH=1 (`repro run --rehash`).
+  bool rehash = false;
+  // A dirty work tree's patch (`git diff HEAD --binary`) is kept in the run directory up to this
+  // many bytes; the files that do not fit are named in CodeIdentity.left_out. 0: no patch.
+  std::uint64_t patch_limit = 16u << 20;
 };
+
+// Named values of one step: record_step(step, {{"d_loss", d_loss}, {"g_loss", g_loss}}).
+using NamedValues = std::vector<std::pair<std::string, at::Tensor>>;
 
 // What a step reports besides its loss. Negative values mean "not reported" (a NaN grad_norm
 // is reported, recorded and caught by the NaN/Inf guard, see record_step).
@@ -183,9 +200,14 @@ class Session {
   std::mt19937_64 rng(const std::string& purpose);
 
   // Records the module's parameters and buffers (names, shapes, dtypes), its printed
-  // architecture and the initial digest; later digests cover the same tensors. Call once, after
+  // architecture and the initial digest; later digests cover the same tensors. Call after
   // building the model and before training. `name` defaults to the module's own name().
+  // Several models (a GAN's generator and discriminator): watch each under its own name, or
+  // all at once with watch({{"generator", *g}, {"discriminator", *d}}). Digests then cover all
+  // of them, in watch order, and each one's is recorded too, so a comparison names the model
+  // whose parameters differ first. Watching a name again replaces that model.
   void watch(const torch::nn::Module& module, const std::string& name = "");
+  void watch(const std::vector<std::pair<std::string, std::reference_wrapper<const torch::nn::Module>>>& modules);
   // The same for tensors that are not one nn::Module (TorchScript, several modules): named
   // parameters then named buffers, in a stable order.
   void watch(const std::vector<std::pair<std::string, at::Tensor>>& parameters,
@@ -212,8 +234,36 @@ class Session {
   // failed and NonFiniteError is thrown; with "warn" the first such step is logged as a warning
   // (later ones are counted, and the count logged when the run ends) and the run goes on.
   void record_step(int64_t step, const at::Tensor& loss, const StepExtras& extras = {});
+  // The same with several named values (a GAN's discriminator and generator losses), each a
+  // scalar tensor stored as its exact bits; the first is the run's primary series (what
+  // `repro ls`, sweeps and envelopes call the loss). The names, in this order, must be the same
+  // at every step. Compare, check, show --steps and the plots handle every series and name the
+  // first that diverges. The NaN/Inf guard watches every value.
+  void record_step(int64_t step, const NamedValues& values, const StepExtras& extras = {});
   // Records an evaluation ("validation", "test") at a step: metric name → value.
   void record_eval(int64_t step, const std::string& split, const std::map<std::string, double>& metrics);
+
+  // Tracks a data file or a whole directory (recursively: each regular file's relative path,
+  // size and XXH3-128, sorted; the directory's digest over that list) under `role`. A rerun
+  // refuses when its content changed (RerunOptions::allow_data_change runs anyway) and names
+  // what changed: "data/train: 2,000 files added, 1 changed". Unchanged files are not read
+  // again: see repro/data.h for the digest cache, its rule and its risk. Throws Error (input)
+  // naming the path when it does not exist or cannot be read, Error (usage) for a role used
+  // twice. A path already tracked from the command line is taken over under `role`.
+  void track_data(const std::string& path, const std::string& role);
+
+  // A hyperparameter: returns `default_value`, or the value the config's params section or a
+  // launcher's `--set params.NAME=VALUE` gives (converted to the default's type; Error (input)
+  // naming the parameter when it does not convert). Each is recorded with its default, value
+  // and source, and a comparison names a change in any of them ("params.lr 0.05 vs 0.01
+  // (B: override)"). Asking for the same name again returns the recorded value; with another
+  // type or default it is Error (usage).
+  double param(const std::string& name, double default_value);
+  int param(const std::string& name, int default_value);
+  std::int64_t param(const std::string& name, std::int64_t default_value);
+  bool param(const std::string& name, bool default_value);
+  std::string param(const std::string& name, const std::string& default_value);
+  std::string param(const std::string& name, const char* default_value);
 
   // Data fingerprint parts that only the training loop knows: the split, and each epoch's order.
   void record_split(const at::Tensor& train_indices, const at::Tensor& validation_indices, int64_t test_samples);

@@ -117,8 +117,10 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
       run->set_index(i);
       run->set_dir(runs_dir + "/run-" + std::to_string(i));
       run->set_log(run->dir() + ".log");
-      children.push_back({internal::repro_run_argv(repro_binary, config, sets),
-                          internal::child_environment({run->dir(), "", {}, {}}), "", run->log(), run->log()});
+      internal::ChildEnvironment env;
+      env.run_dir = run->dir();
+      children.push_back({internal::repro_run_argv(repro_binary, config, sets), internal::child_environment(env), "",
+                          run->log(), run->log()});
     }
   }
   // Run them, at most `jobs` at once, each in a fresh process with its own log.

@@ -115,7 +115,10 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   fs::create_directories(runs_dir);
   const std::string run_dir = runs_dir + "/" + internal::make_run_id(h.run_id().empty() ? "run" : "rerun");
   // The recorded numerics variables replace ours (thread counts, CPU-kernel pins, OMP_*...).
-  internal::ChildEnvironment env{run_dir, h.run_id(), is_numerics_variable, {}};
+  internal::ChildEnvironment env;
+  env.run_dir = run_dir;
+  env.rerun_of = h.run_id();
+  env.drop = is_numerics_variable;
   for (const auto& [k, v] : h.environment().numerics_env()) env.set[k] = v;
   for (const auto& [k, v] : options.extra_env) env.set[k] = v;
   child.env = internal::child_environment(env);

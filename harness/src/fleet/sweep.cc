@@ -155,7 +155,9 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
       std::vector<std::string> run_sets = sets;
       run_sets.push_back("seed=" + std::to_string(seeds[i]));
       child.argv = internal::repro_run_argv(repro_binary, config_path, run_sets);
-      child.env = internal::child_environment({options.report_dir + "/" + dir, "", {}, {}});
+      internal::ChildEnvironment env;
+      env.run_dir = options.report_dir + "/" + dir;
+      child.env = internal::child_environment(env);
       child.stdout_path = child.stderr_path = options.report_dir + "/" + dir + ".log";
       children.push_back(std::move(child));
     }

@@ -22,6 +22,7 @@
 #include "repro/record.h"
 #include "run/run_identity.h"
 #include "session/nonfinite_guard.h"
+#include "session/session_impl.h"
 #include "session/session_resume.h"
 #include "trace/trace_window.h"
 #include "util/env_names.h"
@@ -36,58 +37,7 @@ extern "C" void on_stop_signal(int sig) {
   std::signal(sig, SIG_DFL);  // a second Ctrl-C stops at once
 }
 
-using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
-
 }  // namespace
-
-struct Session::Impl {
-  proto::RunConfig config;
-  SessionOptions options;
-  proto::RunRecord header;
-  std::unique_ptr<RunWriter> writer;
-  NamedTensors watched;  // parameters then buffers; share storage with the model
-  bool ended = false;
-  bool header_dirty = false;
-  int64_t last_step = -1;
-  int64_t since_flush = 0;
-  int64_t steps_recorded = 0;  // frames in steps.bin (a resumed run's kept ones included)
-  int64_t evals_recorded = 0;
-  int64_t nonfinite_steps = 0;  // with train.on_nonfinite "warn"
-  bool resumed = false;
-  std::string checkpoint_path;  // resume: the checkpoint to restore, until resume()
-  std::string checkpoint_payload;
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  std::unique_ptr<internal::TraceWindow> trace;  // REPRO_TRACE_STEP: the step this process traces
-  struct sigaction old_int {
-  }, old_term{};
-
-  void write_header() {
-    writer->write_header(header);
-    header_dirty = false;
-  }
-
-  void end(proto::RunStatus status, const std::string& reason) {
-    if (ended) return;
-    ended = true;
-    if (nonfinite_steps > 1) spdlog::warn("{} steps had a non-finite loss or gradient norm", nonfinite_steps);
-    if (!watched.empty()) header.set_final_param_digest(digest_tensors(watched));
-    header.set_status(status);
-    header.set_status_reason(reason);
-    header.set_finished_at(internal::utc_now_rfc3339());
-    write_header();
-    restore_signals();
-  }
-
-  void open_trace(const torch::optim::Optimizer* optimizer, const at::Tensor* batch) {
-    trace->open(header.run_id(), header.determinism().ShortDebugString(), watched, optimizer, batch);
-  }
-
-  void restore_signals() {
-    if (!options.handle_signals) return;
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-  }
-};
 
 Session::Session(proto::RunConfig config, SessionOptions options) : impl_(std::make_unique<Impl>()) {
   auto& s = *impl_;

@@ -7,6 +7,7 @@
 #include "repro/error.h"
 #include "util/env_names.h"
 #include "util/process.h"
+#include "util/strings.h"
 
 namespace repro::internal {
 
@@ -42,9 +43,12 @@ std::map<std::string, std::string> child_environment(const ChildEnvironment& spe
   if (spec.drop) {
     for (auto it = env.begin(); it != env.end();) it = spec.drop(it->first) ? env.erase(it) : std::next(it);
   }
-  env.erase(kEnvReexecuted);
+  for (const char* name : {kEnvReexecuted, kEnvSeed, kEnvSet, kEnvLauncher}) env.erase(name);
   env[kEnvRunDir] = spec.run_dir;
   if (!spec.rerun_of.empty()) env[kEnvRerunOf] = spec.rerun_of;
+  if (spec.seed) env[kEnvSeed] = std::to_string(*spec.seed);
+  if (!spec.sets.empty()) env[kEnvSet] = join(spec.sets, "\n");
+  if (!spec.launcher.empty()) env[kEnvLauncher] = spec.launcher;
   for (const auto& [name, value] : spec.set) env[name] = value;
   return env;
 }

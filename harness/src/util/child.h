@@ -3,8 +3,10 @@
 // waiting is util/process.h.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,11 +33,18 @@ struct ChildEnvironment {
   // recorded values then come in `set`). Empty: none.
   std::function<bool(const std::string& name)> drop;
   std::map<std::string, std::string> set;  // set last, over everything above
+  // Launching a user's program (Session reads these): REPRO_SEED when set, REPRO_SET (the
+  // assignments, one per line) when not empty, REPRO_LAUNCHER ("repro run") when not empty.
+  // Ours are dropped first, so a child never inherits a launcher's seed or overrides.
+  std::optional<std::uint64_t> seed;
+  std::vector<std::string> sets;
+  std::string launcher;
 };
 
 // This process's environment without REPRO_REEXECUTED (a child applies its own CPU-kernel pins,
-// re-executing itself when it must), without what `spec.drop` says, with REPRO_RUN_DIR,
-// REPRO_RERUN_OF and `spec.set`. Throws Error (internal) when run_dir is empty.
+// re-executing itself when it must), REPRO_SEED, REPRO_SET and REPRO_LAUNCHER, without what
+// `spec.drop` says, with REPRO_RUN_DIR, REPRO_RERUN_OF, the launch variables above and
+// `spec.set`. Throws Error (internal) when run_dir is empty.
 std::map<std::string, std::string> child_environment(const ChildEnvironment& spec);
 
 }  // namespace repro::internal

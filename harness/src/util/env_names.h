@@ -27,6 +27,22 @@ inline constexpr char kEnvTraceFile[] = "REPRO_TRACE_FILE";
 inline constexpr char kEnvTraceStop[] = "REPRO_TRACE_STOP";
 inline constexpr char kEnvTraceSet[] = "REPRO_TRACE_SET";
 
+// Launching a user's program (`repro run -- PROGRAM`, sweep, check, rerun of a program's run):
+// the master seed the Session uses instead of its config's, newline-separated config
+// assignments it applies (`params.lr=0.01`, `train.steps=50`), and the launcher's name
+// ("repro run") recorded as RunRecord.launcher. Set by child_environment (util/child.h) for the
+// launchers (run, sweep, check, rerun) and dropped from what a child inherits; read by
+// Session::start_new.
+inline constexpr char kEnvSeed[] = "REPRO_SEED";
+inline constexpr char kEnvSet[] = "REPRO_SET";
+inline constexpr char kEnvLauncher[] = "REPRO_LAUNCHER";
+
+// Data digests: "1" to digest every tracked file again (`--rehash`), and the digest cache's
+// directory ("off": no cache; default $XDG_CACHE_HOME/reprotorch or ~/.cache/reprotorch).
+// Set by `repro run/rerun --rehash` or the user; read by the data tracker (run/data_tree.cc).
+inline constexpr char kEnvRehash[] = "REPRO_REHASH";
+inline constexpr char kEnvDigestCache[] = "REPRO_DIGEST_CACHE";
+
 // The console log level when none is given (trace ... off). Set by the user; read by
 // set_log_level("") (util/log.cc).
 inline constexpr char kEnvLogLevel[] = "REPRO_LOG_LEVEL";

@@ -1,0 +1,77 @@
+// Private: the state behind repro::Session, shared by the files that implement its parts
+// (session.cc: start, steps, end; session_data.cc: tracked data; session_params.cc:
+// hyperparameters).
+#pragma once
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include <signal.h>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "proto/run_config.pb.h"
+#include "proto/run_record.pb.h"
+#include "repro/digest.h"
+#include "repro/record.h"
+#include "repro/session.h"
+#include "run/run_identity.h"
+#include "trace/trace_window.h"
+
+namespace repro {
+
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+struct Session::Impl {
+  proto::RunConfig config;
+  SessionOptions options;
+  proto::RunRecord header;
+  std::unique_ptr<RunWriter> writer;
+  NamedTensors watched;  // parameters then buffers; share storage with the model
+  bool ended = false;
+  bool header_dirty = false;
+  int64_t last_step = -1;
+  int64_t since_flush = 0;
+  int64_t steps_recorded = 0;  // frames in steps.bin (a resumed run's kept ones included)
+  int64_t evals_recorded = 0;
+  int64_t nonfinite_steps = 0;  // with train.on_nonfinite "warn"
+  bool resumed = false;
+  std::string checkpoint_path;  // resume: the checkpoint to restore, until resume()
+  std::string checkpoint_payload;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::unique_ptr<internal::TraceWindow> trace;  // REPRO_TRACE_STEP: the step this process traces
+  struct sigaction old_int {
+  }, old_term{};
+
+  void write_header() {
+    writer->write_header(header);
+    header_dirty = false;
+  }
+
+  void end(proto::RunStatus status, const std::string& reason) {
+    if (ended) return;
+    ended = true;
+    if (nonfinite_steps > 1) spdlog::warn("{} steps had a non-finite loss or gradient norm", nonfinite_steps);
+    if (!watched.empty()) header.set_final_param_digest(digest_tensors(watched));
+    header.set_status(status);
+    header.set_status_reason(reason);
+    header.set_finished_at(internal::utc_now_rfc3339());
+    write_header();
+    restore_signals();
+  }
+
+  void open_trace(const torch::optim::Optimizer* optimizer, const at::Tensor* batch) {
+    trace->open(header.run_id(), header.determinism().ShortDebugString(), watched, optimizer, batch);
+  }
+
+  void restore_signals() {
+    if (!options.handle_signals) return;
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+  }
+};
+
+}  // namespace repro
