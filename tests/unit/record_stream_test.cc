@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "proto/run_record.pb.h"
 #include "repro/error.h"
+#include "util/exact.h"
 #include "testutil.h"
 
 namespace repro {
@@ -16,19 +16,9 @@ namespace {
 
 using internal::read_stream;
 using internal::StreamWriter;
+using internal::float_bits;
+using internal::float_from_bits;
 using testing::TempDir;
-
-std::uint32_t bits_of(float f) {
-  std::uint32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
-
-float float_of_bits(std::uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
-}
 
 proto::StepRecord make_step(std::int64_t step, float loss) {
   proto::StepRecord r;
@@ -56,7 +46,7 @@ const std::vector<std::uint32_t> kLossBits = {0x3e9300a1u, 0x7fc12345u, 0x800000
 std::vector<proto::StepRecord> sample_steps() {
   std::vector<proto::StepRecord> steps;
   for (std::size_t i = 0; i < kLossBits.size(); ++i) {
-    steps.push_back(make_step(static_cast<std::int64_t>(i), float_of_bits(kLossBits[i])));
+    steps.push_back(make_step(static_cast<std::int64_t>(i), float_from_bits(kLossBits[i])));
   }
   return steps;
 }
@@ -72,7 +62,7 @@ TEST(RecordStreamTest, RoundTripKeepsLossBitsExactly) {
   for (std::size_t i = 0; i < kLossBits.size(); ++i) {
     EXPECT_EQ(got.records[i].step(), static_cast<std::int64_t>(i));
     ASSERT_TRUE(got.records[i].has_loss_f32());
-    EXPECT_EQ(bits_of(got.records[i].loss_f32()), kLossBits[i]) << "step " << i;
+    EXPECT_EQ(float_bits(got.records[i].loss_f32()), kLossBits[i]) << "step " << i;
     EXPECT_EQ(got.records[i].param_digest(), "digest-" + std::to_string(i));
   }
   EXPECT_TRUE(std::isnan(got.records[1].loss_f32()));
@@ -103,7 +93,7 @@ TEST(RecordStreamTest, RecoversFromTruncationAtEveryOffsetOfTheLastFrame) {
     ASSERT_EQ(got.records.size(), steps.size() - 1) << "cut at " << cut;
     EXPECT_EQ(got.scan.torn, cut > last_start) << "cut at " << cut;
     EXPECT_EQ(got.scan.valid_bytes, last_start) << "cut at " << cut;
-    EXPECT_EQ(bits_of(got.records.back().loss_f32()), kLossBits[steps.size() - 2]);
+    EXPECT_EQ(float_bits(got.records.back().loss_f32()), kLossBits[steps.size() - 2]);
   }
 }
 
@@ -120,7 +110,7 @@ TEST(RecordStreamTest, FlippedPayloadByteStopsAtThatFrame) {
   ASSERT_EQ(got.records.size(), 2u);
   EXPECT_TRUE(got.scan.torn);
   EXPECT_EQ(got.scan.valid_bytes, third_start);
-  EXPECT_EQ(bits_of(got.records[1].loss_f32()), kLossBits[1]);
+  EXPECT_EQ(float_bits(got.records[1].loss_f32()), kLossBits[1]);
 }
 
 TEST(RecordStreamTest, AbsurdLengthStopsTheScan) {
