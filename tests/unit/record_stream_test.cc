@@ -8,16 +8,16 @@
 
 #include "proto/run_record.pb.h"
 #include "repro/error.h"
-#include "util/exact.h"
 #include "testutil.h"
+#include "util/exact.h"
 
 namespace repro {
 namespace {
 
-using internal::read_stream;
-using internal::StreamWriter;
 using internal::float_bits;
 using internal::float_from_bits;
+using internal::read_stream;
+using internal::StreamWriter;
 using testing::TempDir;
 
 proto::StepRecord make_step(std::int64_t step, float loss) {
