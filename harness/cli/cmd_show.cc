@@ -159,7 +159,8 @@ int run_show(const Args& args) {
   const CommandSpec spec{"show", "repro show RUN_DIR|SNAPSHOT [--json] [--steps]",
                          "Prints a run directory: run id, status (a run whose process is gone shows as\n"
                          "interrupted), origin, seed, steps, the final loss with its exact bits, evaluations, model,\n"
-                         "data files and their digests, determinism settings, and the resolved config.\n"
+                         "data files and their digests, the code (git commit; for a dirty work tree the kept\n"
+                         "patch and the command that restores it), determinism settings, and the resolved config.\n"
                          "With --steps, also every recorded step. With --json, a RunView (proto/run_record.proto).\n"
                          "Given a model snapshot (repro export), verifies it and prints the identity of its run."};
   po::options_description options("options");
