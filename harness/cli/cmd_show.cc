@@ -1,6 +1,7 @@
 // repro show: print a run record (header, evaluations, steps).
 #include <google/protobuf/text_format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -17,6 +18,8 @@
 namespace repro::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
 std::string format_eval(const proto::EvalRecord& eval) {
@@ -24,6 +27,43 @@ std::string format_eval(const proto::EvalRecord& eval) {
   std::map<std::string, double> sorted(eval.metrics().begin(), eval.metrics().end());
   for (const auto& [name, value] : sorted) out += " " + name + "=" + internal::shortest_text(value);
   return out;
+}
+
+// A path as a shell word: quoted only when it holds characters a shell would read.
+std::string shell_word(const std::string& s) {
+  const bool plain = !s.empty() && s.find_first_not_of(
+                                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789/._-+:@=,") == std::string::npos;
+  if (plain) return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Where the code came from and, for a dirty work tree, how to rebuild it: the commit, then the
+// kept patch; untracked files and what the patch left out are named, not restored.
+void add_code_rows(const RunData& run, std::vector<std::vector<std::string>>& rows) {
+  const auto& c = run.header.code();
+  auto row = [&rows](const std::string& key, const std::string& value) { rows.push_back({key, value}); };
+  row("code", c.git_commit().empty()
+                  ? "(not in a git work tree)"
+                  : c.git_commit() + (c.git_dirty() ? " with uncommitted changes" : "") + " in " + c.git_root());
+  row("executable", or_dash(c.executable_path()) + "  xxh3 " + or_dash(c.executable_xxh3()));
+  if (!c.git_dirty() || c.git_commit().empty()) return;
+  const std::string root = shell_word(c.git_root());
+  const std::string checkout = "git -C " + root + " checkout " + c.git_commit();
+  if (c.patch().empty()) {
+    row("  restore", checkout + "  (the uncommitted changes were not kept)");
+  } else {
+    const std::string patch = fs::absolute(fs::path(run.dir) / c.patch()).lexically_normal().string();
+    row("  patch", c.patch() + "  " + std::to_string(c.patch_size()) + " bytes of diff  xxh3 " + c.patch_xxh3());
+    row("  restore", checkout + " && git -C " + root + " apply " + shell_word(patch));
+  }
+  if (!c.changed_files().empty()) row("  changed", internal::join(c.changed_files(), " "));
+  if (!c.untracked_files().empty()) {
+    row("  untracked", internal::join(c.untracked_files(), " ") + "  (listed, not kept: copy them by hand)");
+  }
+  for (const auto& l : c.left_out()) row("  left out", l);
 }
 
 std::string format_summary(const RunData& run) {
@@ -70,6 +110,7 @@ std::string format_summary(const RunData& run) {
   for (const auto& f : h.data().files()) {
     row("  " + f.role(), f.path() + "  " + std::to_string(f.size()) + " bytes  xxh3 " + f.xxh3());
   }
+  add_code_rows(run, rows);
   const auto& d = h.determinism();
   row("threads", "intra-op " + std::to_string(d.intra_op_threads()) + " (requested " +
                      std::to_string(d.intra_op_threads_requested()) + "), inter-op " +
@@ -118,7 +159,8 @@ int run_show(const Args& args) {
   const CommandSpec spec{"show", "repro show RUN_DIR|SNAPSHOT [--json] [--steps]",
                          "Prints a run directory: run id, status (a run whose process is gone shows as\n"
                          "interrupted), origin, seed, steps, the final loss with its exact bits, evaluations, model,\n"
-                         "data files and their digests, determinism settings, and the resolved config.\n"
+                         "data files and their digests, the code (git commit; for a dirty work tree the kept\n"
+                         "patch and the command that restores it), determinism settings, and the resolved config.\n"
                          "With --steps, also every recorded step. With --json, a RunView (proto/run_record.proto).\n"
                          "Given a model snapshot (repro export), verifies it and prints the identity of its run."};
   po::options_description options("options");

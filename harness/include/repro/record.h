@@ -5,6 +5,7 @@
 //   steps.bin   framed stream of StepRecord
 //   evals.bin   framed stream of EvalRecord
 //   run.log     the run's log (written by the Session, not by this module)
+//   code.patch  a dirty work tree's `git diff HEAD --binary`, capped (Session; CodeIdentity.patch)
 //
 // A crash loses at most the records appended since the last flush(); whatever was flushed
 // reads back, and a torn last frame is dropped, never misread.

@@ -49,7 +49,10 @@ struct RerunResult {
 };
 
 // Re-executes `original` (see above) and waits for it. Refuses, running nothing, when
-// changed_inputs() is not empty, unless the options allow the change. The child's stdout is sent
+// changed_inputs() is not empty, unless the options allow the change. A run recorded in a dirty
+// git work tree is rerun from that work tree as it is now: when it no longer matches the recorded
+// patch (another commit, or other uncommitted changes), a warning names the files that differ;
+// it never refuses. The child's stdout is sent
 // to this process's stderr, so stdout stays free for the report. Before anything is written or
 // started, throws Error (input) naming it when the executable to run (options.repro_binary for
 // a built-in run; for a user's program its recorded executable) does not exist or cannot be

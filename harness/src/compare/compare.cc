@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "compare/compare_differences.h"
 #include "util/exact.h"
 
 namespace repro {
@@ -159,6 +160,7 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
   r.set_steps_a(static_cast<int64_t>(a.steps.size()));
   r.set_steps_b(static_cast<int64_t>(b.steps.size()));
   for (auto& d : header_differences(a.header, b.header)) *r.add_differences() = std::move(d);
+  internal::name_patched_files(a, b, r.mutable_differences());
 
   const auto common = common_steps(a, b);
   r.set_steps_compared(static_cast<int64_t>(common.size()));

@@ -4,11 +4,13 @@
 #include <google/protobuf/message.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "compare/compare_differences.h"
 #include "repro/compare.h"
+#include "run/code_patch.h"
 #include "util/exact.h"
 
 namespace repro {
@@ -203,10 +205,38 @@ void add_data_differences(const proto::DataFingerprint& a, const proto::DataFing
   }
 }
 
+constexpr const char* kPatchWhat = "uncommitted changes (code.patch)";
+
+// Why two commits differ: the files changed between them, when the recorded work tree can still
+// tell (git diff --name-only A B); else just that the code is other.
+std::string commit_reason(const proto::CodeIdentity& a, const proto::CodeIdentity& b) {
+  std::optional<std::vector<std::string>> files =
+      internal::files_changed_between(a.git_root(), a.git_commit(), b.git_commit());
+  if (!files && b.git_root() != a.git_root()) {
+    files = internal::files_changed_between(b.git_root(), a.git_commit(), b.git_commit());
+  }
+  if (!files) return "other code";
+  return "other code; " + std::to_string(files->size()) + (files->size() == 1 ? " file" : " files") +
+         " changed between them" + (files->empty() ? "" : ": " + internal::some_names(*files));
+}
+
 void add_code_differences(const proto::CodeIdentity& a, const proto::CodeIdentity& b, DifferenceList& out) {
-  out.add("code", "code.git_commit", a.git_commit(), b.git_commit(), true, "git commit", "other code");
-  out.add("code", "code.git_dirty", a.git_dirty() ? "true" : "false", b.git_dirty() ? "true" : "false", true,
-          "uncommitted changes", "the code may differ from its commit");
+  if (a.git_commit() != b.git_commit()) {
+    out.add("code", "code.git_commit", a.git_commit(), b.git_commit(), true, "git commit",
+            a.git_commit().empty() || b.git_commit().empty() ? "other code" : commit_reason(a, b));
+  }
+  if (a.git_dirty() != b.git_dirty()) {
+    const auto& dirty = a.git_dirty() ? a : b;
+    const std::vector<std::string> files(dirty.changed_files().begin(), dirty.changed_files().end());
+    out.add("code", "code.git_dirty", a.git_dirty() ? "true" : "false", b.git_dirty() ? "true" : "false", true,
+            "uncommitted changes",
+            "the code may differ from its commit" + (files.empty() ? std::string()
+                                                                   : std::string("; ") + (a.git_dirty() ? "A" : "B") +
+                                                                         " changed " + internal::some_names(files)));
+  } else if (a.git_dirty() && a.git_commit() == b.git_commit() && a.patch_xxh3() != b.patch_xxh3()) {
+    out.add("code", "code.patch_xxh3", or_none(a.patch_xxh3()), or_none(b.patch_xxh3()), true, kPatchWhat,
+            internal::changed_files_text(a, b));
+  }
   if (a.executable_xxh3() != b.executable_xxh3()) {
     out.add("code", "code.executable_xxh3", a.executable_xxh3(), b.executable_xxh3(), true, "executable changed", "");
   }
@@ -243,6 +273,29 @@ void add_model_differences(const proto::ModelIdentity& a, const proto::ModelIden
 }
 
 }  // namespace
+
+namespace internal {
+
+void name_patched_files(const RunData& a, const RunData& b,
+                        google::protobuf::RepeatedPtrField<proto::Difference>* out) {
+  for (auto& d : *out) {
+    if (d.field() != "code.patch_xxh3") continue;
+    const auto& ca = a.header.code();
+    const auto& cb = b.header.code();
+    const std::string pa = read_code_patch(a.dir, ca);
+    const std::string pb = read_code_patch(b.dir, cb);
+    if (pa.empty() || pb.empty()) return;  // not kept or gone: the names from changed_files stay
+    std::vector<std::string> left_out = left_out_paths(ca);
+    for (auto& p : left_out_paths(cb)) left_out.push_back(std::move(p));
+    const auto files = files_patched_differently(pa, pb, left_out);
+    if (files.empty()) return;
+    d.set_explanation(std::string(kPatchWhat) + " " + d.a() + " vs " + d.b() + ": other changes in " +
+                      some_names(files));
+    return;
+  }
+}
+
+}  // namespace internal
 
 std::vector<proto::Difference> header_differences(const proto::RunRecord& a, const proto::RunRecord& b) {
   DifferenceList out;

@@ -6,6 +6,7 @@
 
 #include "proto/environment.pb.h"
 #include "proto/report.pb.h"
+#include "repro/record.h"
 
 namespace repro::internal {
 
@@ -24,6 +25,11 @@ class DifferenceList {
 
 // "" shown as "(none)".
 std::string or_none(const std::string& text);
+
+// With the run directories at hand: a "code.patch_xxh3" difference in `out` names the files
+// whose part of the two code.patch files differs (header_differences, without the files, names
+// the changed files of each). Unreadable patch files leave it as it is.
+void name_patched_files(const RunData& a, const RunData& b, google::protobuf::RepeatedPtrField<proto::Difference>* out);
 
 void add_environment_differences(const proto::Environment& a, const proto::Environment& b, DifferenceList& out);
 

@@ -11,6 +11,7 @@
 #include "repro/digest.h"
 #include "repro/environment.h"
 #include "repro/error.h"
+#include "run/code_patch.h"
 #include "run/run_identity.h"
 #include "util/child.h"
 #include "util/process.h"
@@ -91,6 +92,9 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
     }
   }
   if (!result.refused.empty()) return result;
+  // A dirty run is rebuilt from its work tree as it is now: say when that no longer holds its patch.
+  const std::string patch = internal::read_code_patch(original.dir, h.code());
+  for (const auto& warning : internal::work_tree_drift(h.code(), patch)) spdlog::warn("{}", warning);
 
   // What to run, checked before anything is written: a built-in run from its recorded config
   // by `repro run`, a user's program from its recorded argv in its recorded directory.

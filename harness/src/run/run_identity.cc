@@ -11,48 +11,27 @@
 
 #include "repro/digest.h"
 #include "run/builtins.h"
+#include "run/code_patch.h"
 #include "util/strings.h"
 
 namespace repro::internal {
-namespace {
 
-// Runs a shell command, returning its stdout (empty on failure). Only fixed git invocations.
-std::string capture_stdout(const std::string& command, bool* ok) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    *ok = false;
-    return out;
-  }
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  *ok = pclose(pipe) == 0;
-  return out;
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-}  // namespace
-
-proto::CodeIdentity capture_code_identity(const std::string& dir, const proto::Environment& env) {
+proto::CodeIdentity capture_code_identity(const std::string& dir, const proto::Environment& env,
+                                          std::uint64_t patch_limit, std::string* patch) {
   proto::CodeIdentity code;
   code.set_executable_path(env.identity().executable_path());
   code.set_executable_xxh3(env.identity().executable_xxh3());
-  const std::string git = "git -C " + shell_quote(dir) + " ";
+  if (patch != nullptr) patch->clear();
   bool ok = false;
-  const std::string head(internal::trim(capture_stdout(git + "rev-parse --show-toplevel HEAD 2>/dev/null", &ok)));
+  const std::string head(internal::trim(run_git(dir, "rev-parse --show-toplevel HEAD", &ok)));
   if (!ok) return code;
   const auto nl = head.find('\n');
   if (nl == std::string::npos) return code;
   code.set_git_root(head.substr(0, nl));
   code.set_git_commit(head.substr(nl + 1));
-  const std::string status = capture_stdout(git + "status --porcelain --untracked-files=no 2>/dev/null", &ok);
+  const std::string status = run_git(dir, "status --porcelain --untracked-files=no", &ok);
   code.set_git_dirty(ok && !status.empty());
+  if (code.git_dirty() && patch != nullptr) capture_patch(code.git_root(), patch_limit, &code, patch);
   return code;
 }
 

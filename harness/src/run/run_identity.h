@@ -1,6 +1,7 @@
 // Private: facts about a run that are not numerics: who and what made it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,8 +12,12 @@
 namespace repro::internal {
 
 // Git commit, dirty flag (tracked files only) and root of the work tree holding `dir`, plus the
-// executable's path and digest from `env`. Outside a work tree the git fields stay empty.
-proto::CodeIdentity capture_code_identity(const std::string& dir, const proto::Environment& env);
+// executable's path and digest from `env`. Outside a work tree the git fields stay empty. When
+// the tree is dirty and `patch` is given, also the uncommitted change (run/code_patch.h,
+// capture_patch): its fields, and in *patch the bytes of the patch file, capped at
+// `patch_limit`; *patch is emptied otherwise. Never throws for a git failure.
+proto::CodeIdentity capture_code_identity(const std::string& dir, const proto::Environment& env,
+                                          std::uint64_t patch_limit = 0, std::string* patch = nullptr);
 
 // This process's argv, from /proc/self/cmdline.
 std::vector<std::string> process_argv();

@@ -20,6 +20,7 @@
 #include "repro/error.h"
 #include "repro/log.h"
 #include "repro/record.h"
+#include "run/code_patch.h"
 #include "run/run_identity.h"
 #include "session/nonfinite_guard.h"
 #include "session/session_impl.h"
@@ -107,7 +108,8 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   h.set_config_digest(config_digest(config));
   h.set_seed(config.seed());
   *h.mutable_environment() = env;
-  *h.mutable_code() = internal::capture_code_identity(h.cwd(), env);
+  std::string code_patch;  // a dirty work tree's patch, written once the run directory exists
+  *h.mutable_code() = internal::capture_code_identity(h.cwd(), env, s.options.patch_limit, &code_patch);
   h.mutable_data()->set_source(config.data().source());
   for (const auto& f : internal::fingerprint_data_files(config.data())) *h.mutable_data()->add_files() = f;
   if (config.model().has_torchscript()) {
@@ -126,6 +128,9 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
     dir = runs + "/" + h.run_id();
   }
   s.writer = RunWriter::create(dir, h);
+  if (!code_patch.empty() && !internal::write_code_patch(s.writer->dir(), code_patch, h.mutable_code())) {
+    s.write_header();
+  }
 }
 
 Session::~Session() {
