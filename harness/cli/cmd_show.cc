@@ -129,12 +129,40 @@ std::string format_summary(const RunData& run) {
   return out;
 }
 
+// One column pair (value, bits) per recorded series: "loss" for a run with one, else each
+// named value (record_step with NamedValues) in record order.
 std::string format_steps(const RunData& run) {
-  std::vector<std::vector<std::string>> rows{{"step", "loss", "loss bits", "lr", "grad_norm", "param digest"}};
+  std::vector<std::string> series(run.header.series().begin(), run.header.series().end());
+  if (series.empty() && !run.steps.empty()) {
+    for (const auto& v : run.steps.front().values()) series.push_back(v.name());
+  }
+  std::vector<std::string> header{"step"};
+  if (series.empty()) {
+    header.insert(header.end(), {"loss", "loss bits"});
+  } else {
+    for (const auto& name : series) header.insert(header.end(), {name, name + " bits"});
+  }
+  header.insert(header.end(), {"lr", "grad_norm", "param digest"});
+  std::vector<std::vector<std::string>> rows{header};
   for (const auto& s : run.steps) {
-    const internal::ExactValue loss = internal::loss_of(s);
-    rows.push_back({std::to_string(s.step()), loss.text(), or_dash(loss.bits_hex()), internal::shortest_text(s.lr()),
-                    internal::shortest_text(s.grad_norm()), or_dash(s.param_digest())});
+    std::vector<std::string> row{std::to_string(s.step())};
+    if (series.empty()) {
+      const internal::ExactValue loss = internal::loss_of(s);
+      row.insert(row.end(), {loss.text(), or_dash(loss.bits_hex())});
+    } else {
+      for (std::size_t i = 0; i < series.size(); ++i) {
+        internal::ExactValue v;
+        if (static_cast<int>(i) < s.values_size()) {
+          const auto& nv = s.values(static_cast<int>(i));
+          if (nv.value_case() == proto::NamedValue::kF32) v = internal::ExactValue(nv.f32());
+          if (nv.value_case() == proto::NamedValue::kF64) v = internal::ExactValue(nv.f64());
+        }
+        row.insert(row.end(), {v.text(), or_dash(v.bits_hex())});
+      }
+    }
+    row.insert(row.end(),
+               {internal::shortest_text(s.lr()), internal::shortest_text(s.grad_norm()), or_dash(s.param_digest())});
+    rows.push_back(std::move(row));
   }
   return "\nsteps\n" + format_columns(rows);
 }

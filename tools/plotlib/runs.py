@@ -96,6 +96,21 @@ def loss_of(step):
     return None, None, None
 
 
+def value_of(step, index):
+    """A named value of a step (record_step with named values) as loss_of; index None: the loss."""
+    if index is None:
+        return loss_of(step)
+    if index >= len(step.values):
+        return None, None, None
+    v = step.values[index]
+    kind = v.WhichOneof("value")
+    if kind == "f32":
+        return v.f32, "f32", struct.unpack("<I", struct.pack("<f", v.f32))[0]
+    if kind == "f64":
+        return v.f64, "f64", struct.unpack("<Q", struct.pack("<d", v.f64))[0]
+    return None, None, None
+
+
 class Run:
     """One run directory: its RunRecord header and its steps, ordered as recorded."""
 
@@ -108,6 +123,16 @@ class Run:
     @property
     def label(self):
         return self.record.run_id or os.path.basename(os.path.normpath(self.directory))
+
+    def series(self):
+        """The series the run recorded, in order: [(name, index into each step's values)];
+        a run with one loss is [("loss", None)]."""
+        names = list(self.record.series)
+        if not names and self.steps and len(self.steps[0].values) > 0:
+            names = [v.name for v in self.steps[0].values]
+        if not names:
+            return [("loss", None)]
+        return [(n, i) for i, n in enumerate(names)]
 
     def by_step(self):
         """step number -> StepRecord (a repeated step number keeps its first record)."""

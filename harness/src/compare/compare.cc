@@ -115,6 +115,67 @@ void add_metrics(const RunData& a, const RunData& b, const Tolerance& t, proto::
   }
 }
 
+// The series a run recorded, in record order: the header's names, else those of its first step
+// (a header not yet rewritten), else the one loss.
+std::vector<std::string> series_of(const RunData& run) {
+  if (run.header.series_size() > 0) return {run.header.series().begin(), run.header.series().end()};
+  if (!run.steps.empty() && run.steps.front().values_size() > 0) {
+    std::vector<std::string> names;
+    for (const auto& v : run.steps.front().values()) names.push_back(v.name());
+    return names;
+  }
+  return {"loss"};
+}
+
+// One series both runs recorded: its name and its index in each run's step values (-1: the loss).
+struct CommonSeries {
+  std::string name;
+  int a = -1, b = -1;
+};
+
+std::vector<CommonSeries> common_series(const RunData& a, const RunData& b) {
+  const auto na = series_of(a), nb = series_of(b);
+  // A run that recorded one loss holds it in the loss field, not in named values.
+  const auto named = [](const RunData& run) {
+    return run.header.series_size() > 0 || (!run.steps.empty() && run.steps.front().values_size() > 0);
+  };
+  const bool named_a = named(a), named_b = named(b);
+  std::vector<CommonSeries> common;
+  for (std::size_t i = 0; i < na.size(); ++i) {
+    const auto it = std::find(nb.begin(), nb.end(), na[i]);
+    if (it == nb.end()) continue;
+    common.push_back({na[i], named_a ? static_cast<int>(i) : -1, named_b ? static_cast<int>(it - nb.begin()) : -1});
+  }
+  // Runs with no series in common still share their primary series, the loss.
+  if (common.empty()) common.push_back({"loss", -1, -1});
+  return common;
+}
+
+ExactValue series_value(const proto::StepRecord& step, int index) {
+  if (index < 0) return loss_of(step);
+  if (index >= step.values_size()) return ExactValue();
+  const auto& v = step.values(index);
+  switch (v.value_case()) {
+    case proto::NamedValue::kF32:
+      return ExactValue(v.f32());
+    case proto::NamedValue::kF64:
+      return ExactValue(v.f64());
+    default:
+      return ExactValue();
+  }
+}
+
+// The first model of `a` (in watch order) whose digest in `b` differs; "" when none is named.
+std::string first_divergent_model(const google::protobuf::RepeatedPtrField<proto::NamedDigest>& a,
+                                  const google::protobuf::RepeatedPtrField<proto::NamedDigest>& b) {
+  for (const auto& da : a) {
+    for (const auto& db : b) {
+      if (db.name() == da.name() && db.digest() != da.digest()) return da.name();
+    }
+  }
+  return "";
+}
+
 const char* verdict_word(proto::Verdict v) {
   switch (v) {
     case proto::IDENTICAL:
@@ -175,32 +236,45 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
   }
 
   const bool zero_tolerance = tolerance.rtol == 0 && tolerance.atol == 0;
+  const auto series = common_series(a, b);
+  for (const auto& c : series) {
+    auto* sc = r.add_series();
+    sc->set_name(c.name);
+    sc->set_steps_compared(static_cast<int64_t>(common.size()));
+  }
   bool numbers_differ = false, out_of_tolerance = false;
-  // Indices into `common` of the first loss and the first parameter digest divergence.
+  // Indices into `common` of the first divergence of a series and of the parameter digests.
   std::size_t first_loss_k = common.size(), first_digest_k = common.size();
-  double max_abs = 0, max_rel = 0;
+  std::size_t first_series = 0;  // the series that diverges first (index into `series`)
   for (std::size_t k = 0; k < common.size(); ++k) {
     const auto& sa = a.steps[common[k].first];
     const auto& sb = b.steps[common[k].second];
-    const ExactValue la = loss_of(sa), lb = loss_of(sb);
     const bool judged = sa.step() >= tolerance.from_step;
-    if (!la.same_bits(lb)) {
+    for (std::size_t j = 0; j < series.size(); ++j) {
+      const ExactValue la = series_value(sa, series[j].a), lb = series_value(sb, series[j].b);
+      if (la.same_bits(lb)) continue;
+      auto* sc = r.mutable_series(static_cast<int>(j));
       numbers_differ = true;
+      if (!sc->has_first_divergent_step()) sc->set_first_divergent_step(sa.step());
       if (!r.has_first_divergent_step()) {
         r.set_first_divergent_step(sa.step());
+        r.set_first_divergent_series(series[j].name);
         first_loss_k = k;
+        first_series = j;
       }
       const double diff = abs_diff(la.value(), lb.value());
-      max_abs = std::max(max_abs, diff);
-      max_rel = std::max(max_rel, rel_diff(diff, lb.value()));
-      if (judged && !within(diff, lb.value(), tolerance) && !r.has_first_out_of_tolerance_step()) {
-        r.set_first_out_of_tolerance_step(sa.step());
+      sc->set_max_abs_diff(std::max(sc->max_abs_diff(), diff));
+      sc->set_max_rel_diff(std::max(sc->max_rel_diff(), rel_diff(diff, lb.value())));
+      if (judged && !within(diff, lb.value(), tolerance) && !sc->has_first_out_of_tolerance_step()) {
+        sc->set_first_out_of_tolerance_step(sa.step());
+        if (!r.has_first_out_of_tolerance_step()) r.set_first_out_of_tolerance_step(sa.step());
         out_of_tolerance = true;
       }
     }
     if (!sa.param_digest().empty() && !sb.param_digest().empty() && sa.param_digest() != sb.param_digest() &&
         !r.has_first_param_digest_divergent_step()) {
       r.set_first_param_digest_divergent_step(sa.step());
+      r.set_first_param_digest_divergent_model(first_divergent_model(sa.model_digests(), sb.model_digests()));
       numbers_differ = true;
       first_digest_k = k;
       if (judged && zero_tolerance) out_of_tolerance = true;
@@ -213,11 +287,16 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
   const auto& fb = b.header.final_param_digest();
   if (both_complete && !fa.empty() && !fb.empty() && fa != fb) {
     numbers_differ = true;
-    if (!r.has_first_param_digest_divergent_step()) r.set_first_param_digest_divergent_step(last_step);
+    if (!r.has_first_param_digest_divergent_step()) {
+      r.set_first_param_digest_divergent_step(last_step);
+      r.set_first_param_digest_divergent_model(
+          first_divergent_model(a.header.final_model_digests(), b.header.final_model_digests()));
+    }
     if (zero_tolerance && last_step >= tolerance.from_step) out_of_tolerance = true;
   }
-  r.set_max_abs_loss_diff(max_abs);
-  r.set_max_rel_loss_diff(max_rel);
+  // The report's loss numbers are the primary series' (the first both runs recorded).
+  r.set_max_abs_loss_diff(r.series(0).max_abs_diff());
+  r.set_max_rel_loss_diff(r.series(0).max_rel_diff());
 
   add_metrics(a, b, tolerance, &r);
   bool metric_out = false;
@@ -226,17 +305,20 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
     if (!m.within_tolerance()) metric_out = true;
   }
 
-  // The window centres on the first loss divergence, else on the first digest divergence.
+  // The window centres on the first divergence of a series (and shows that series), else on
+  // the first digest divergence (showing the primary series).
   const std::size_t window_center = first_loss_k < common.size() ? first_loss_k : first_digest_k;
   if (window_center < common.size()) {
+    const CommonSeries& shown = series[first_series];
     const std::size_t begin = window_center >= 3 ? window_center - 3 : 0;
     const std::size_t end = std::min(common.size(), window_center + 6);
     for (std::size_t k = begin; k < end; ++k) {
       const auto& sa = a.steps[common[k].first];
       const auto& sb = b.steps[common[k].second];
-      const ExactValue la = loss_of(sa), lb = loss_of(sb);
+      const ExactValue la = series_value(sa, shown.a), lb = series_value(sb, shown.b);
       auto* row = r.add_steps();
       row->set_step(sa.step());
+      row->set_series(shown.name);
       row->set_loss_a(la.value());
       row->set_loss_b(lb.value());
       row->set_loss_a_bits(la.bits_hex());
@@ -247,19 +329,24 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
     }
   }
 
+  // A run with one series, "loss", reads as before; otherwise the summary names the series.
+  const bool name_series = series.size() > 1 || series.front().name != "loss";
+  const std::string which = name_series && r.has_first_divergent_step() ? " (" + r.first_divergent_series() + ")" : "";
   std::string where;
   if (!numbers_differ) {
     r.set_verdict(proto::IDENTICAL);
     where = ": " + std::to_string(common.size()) + " steps bitwise equal";
   } else if (!out_of_tolerance && !metric_out) {
     r.set_verdict(proto::WITHIN_TOLERANCE);
-    if (r.has_first_divergent_step()) where = " from step " + std::to_string(r.first_divergent_step());
+    if (r.has_first_divergent_step()) where = " from step " + std::to_string(r.first_divergent_step()) + which;
   } else {
     r.set_verdict(proto::DIVERGED);
     if (r.has_first_divergent_step()) {
-      where = " at step " + std::to_string(r.first_divergent_step());
+      where = " at step " + std::to_string(r.first_divergent_step()) + which;
     } else if (r.has_first_param_digest_divergent_step()) {
-      where = " at step " + std::to_string(r.first_param_digest_divergent_step()) + " (parameters)";
+      const std::string& model = r.first_param_digest_divergent_model();
+      where = " at step " + std::to_string(r.first_param_digest_divergent_step()) +
+              (model.empty() ? " (parameters)" : " (parameters of " + model + ")");
     } else {
       where = " in the final metrics";
     }

@@ -94,8 +94,20 @@ std::string metrics_table(const proto::ComparisonReport& r) {
   return columns(rows);
 }
 
+std::string series_table(const proto::ComparisonReport& r) {
+  Rows rows{{"series", "steps", "first divergent", "first out of tolerance", "max |diff|", "max rel diff"}};
+  for (const auto& c : r.series()) {
+    rows.push_back({c.name(), std::to_string(c.steps_compared()),
+                    optional_step(c.has_first_divergent_step(), c.first_divergent_step()),
+                    optional_step(c.has_first_out_of_tolerance_step(), c.first_out_of_tolerance_step()),
+                    num(c.max_abs_diff()), num(c.max_rel_diff())});
+  }
+  return columns(rows);
+}
+
 std::string steps_table(const proto::ComparisonReport& r) {
-  Rows rows{{"step", "loss a", "loss b", "bits a", "bits b", "|diff|", "params equal"}};
+  const std::string name = r.steps(0).series().empty() ? "loss" : r.steps(0).series();
+  Rows rows{{"step", name + " a", name + " b", "bits a", "bits b", "|diff|", "params equal"}};
   for (const auto& s : r.steps()) {
     // The bits say the loss's type: an f32 loss prints as the float it was.
     const std::string loss_a = internal::ExactValue::from_bits_hex(s.loss_a_bits()).text();
@@ -132,13 +144,18 @@ std::string format_report(const proto::ComparisonReport& r, bool color) {
        t.rtol() == 0 && t.atol() == 0 ? std::string("bitwise") : "rtol " + num(t.rtol()) + ", atol " + num(t.atol())},
       {"first divergent step", optional_step(r.has_first_divergent_step(), r.first_divergent_step())},
       {"first param digest divergence",
-       optional_step(r.has_first_param_digest_divergent_step(), r.first_param_digest_divergent_step())},
+       optional_step(r.has_first_param_digest_divergent_step(), r.first_param_digest_divergent_step()) +
+           (r.first_param_digest_divergent_model().empty() ? "" : " (" + r.first_param_digest_divergent_model() + ")")},
       {"first out of tolerance", optional_step(r.has_first_out_of_tolerance_step(), r.first_out_of_tolerance_step())},
       {"max |diff loss|", num(r.max_abs_loss_diff())},
       {"max rel diff loss", num(r.max_rel_loss_diff())},
   };
+  if (r.series_size() > 1 || (!r.first_divergent_series().empty() && r.first_divergent_series() != "loss")) {
+    numbers.insert(numbers.begin() + 3, {"first divergent series", internal::or_none(r.first_divergent_series())});
+  }
   if (t.from_step() > 0) numbers.insert(numbers.begin() + 2, {"judged from step", std::to_string(t.from_step())});
   out += "\nnumbers:\n" + columns(numbers);
+  if (r.series_size() > 1) out += "\nseries:\n" + series_table(r);
   if (r.metrics_size() > 0) out += "\nfinal metrics:\n" + metrics_table(r);
   if (r.steps_size() > 0) out += "\nsteps around the first divergence:\n" + steps_table(r);
   return out;

@@ -18,6 +18,17 @@ std::string format_check_report(const proto::CheckReport& report, bool color) {
       out << "    " << (d.affects_numerics() ? "[numerics] " : "[other]    ") << d.field() << ": " << d.explanation()
           << "\n";
     }
+    if (c.report().series_size() > 1) {
+      out << "    series:";
+      const char* sep = " ";
+      for (const auto& s : c.report().series()) {
+        out << sep << s.name() << " "
+            << (s.has_first_divergent_step() ? "from step " + std::to_string(s.first_divergent_step())
+                                             : std::string("equal"));
+        sep = ", ";
+      }
+      out << "\n";
+    }
   }
   for (const auto& e : report.envelope_checks()) out << prefix(e.entry(), e.name()) << format_envelope_check(e.check());
   for (const auto& e : report.errors()) out << "error: " << e << "\n";

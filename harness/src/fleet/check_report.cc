@@ -62,6 +62,19 @@ std::string differences_text(const proto::ComparisonReport& r) {
     out << (d.affects_numerics() ? "[numerics] " : "[other]    ") << d.field() << ": " << d.a() << " vs " << d.b()
         << " — " << d.explanation() << "\n";
   }
+  // Runs with several series (a GAN's d_loss and g_loss): where each one first diverged.
+  if (r.series_size() > 1) {
+    for (const auto& s : r.series()) {
+      out << "[series]   " << s.name() << ": "
+          << (s.has_first_divergent_step() ? "first divergent step " + std::to_string(s.first_divergent_step())
+                                           : std::string("bitwise equal"))
+          << " over " << s.steps_compared() << " steps\n";
+    }
+  }
+  if (!r.first_param_digest_divergent_model().empty()) {
+    out << "[model]    " << r.first_param_digest_divergent_model() << ": parameters first differ at step "
+        << r.first_param_digest_divergent_step() << "\n";
+  }
   return out.str();
 }
 

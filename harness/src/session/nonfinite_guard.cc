@@ -25,11 +25,14 @@ std::string first_nonfinite_gradient(const std::vector<std::pair<std::string, at
 
 }  // namespace
 
-std::optional<NonFinite> find_nonfinite(int64_t step, const at::Tensor& loss, double grad_norm,
+std::optional<NonFinite> find_nonfinite(int64_t step, const std::vector<std::pair<std::string, at::Tensor>>& values,
+                                        double grad_norm,
                                         const std::vector<std::pair<std::string, at::Tensor>>& parameters) {
   const std::string at_step = " at step " + std::to_string(step) + ": ";
-  if (!std::isfinite(loss.item<double>())) {
-    return NonFinite{"loss", "non-finite loss" + at_step + value_with_bits(loss)};
+  for (const auto& [name, value] : values) {
+    if (!std::isfinite(value.item<double>())) {
+      return NonFinite{name, "non-finite " + name + at_step + value_with_bits(value)};
+    }
   }
   if (std::isnan(grad_norm) || std::isinf(grad_norm)) {
     std::ostringstream msg;
@@ -39,6 +42,11 @@ std::optional<NonFinite> find_nonfinite(int64_t step, const at::Tensor& loss, do
     return NonFinite{"grad_norm", msg.str()};
   }
   return std::nullopt;
+}
+
+std::optional<NonFinite> find_nonfinite(int64_t step, const at::Tensor& loss, double grad_norm,
+                                        const std::vector<std::pair<std::string, at::Tensor>>& parameters) {
+  return find_nonfinite(step, {{"loss", loss}}, grad_norm, parameters);
 }
 
 }  // namespace repro::internal

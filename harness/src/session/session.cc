@@ -5,12 +5,14 @@
 #include <torch/nn/module.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <set>
 #include <sstream>
 
 #include "repro/checkpoint.h"
@@ -168,36 +170,104 @@ void Session::watch(const torch::nn::Module& module, const std::string& name) {
   watch(params, buffers, name.empty() ? module.name() : name, summary.str());
 }
 
+void Session::watch(
+    const std::vector<std::pair<std::string, std::reference_wrapper<const torch::nn::Module>>>& modules) {
+  std::set<std::string> names;
+  for (const auto& [name, module] : modules) {
+    const std::string n = name.empty() ? module.get().name() : name;
+    if (!names.insert(n).second) throw Error::usage("watch: the model name '" + n + "' is given twice");
+  }
+  for (const auto& [name, module] : modules) watch(module.get(), name);
+}
+
 void Session::watch(const NamedTensors& parameters, const NamedTensors& buffers, const std::string& name,
                     const std::string& summary) {
   auto& s = *impl_;
-  auto* model = s.header.mutable_model();
-  const std::string recorded_initial = model->initial_digest();
-  const proto::InputFile file = model->file();  // digested at the start; stays
-  model->Clear();
-  if (!file.path().empty()) *model->mutable_file() = file;
-  model->set_name(name);
-  model->set_summary(summary);
-  s.watched.clear();
+  if (name.empty()) throw Error::usage("watch: the model needs a name");
+  if (s.resumed && !s.recorded_models_taken) {
+    s.recorded_models_taken = true;
+    s.recorded_model = s.header.model();
+    s.recorded_models.assign(s.header.models().begin(), s.header.models().end());
+  }
+  Impl::WatchedModel m;
+  m.name = name;
+  auto& id = m.identity;
+  id.set_name(name);
+  id.set_summary(summary);
   int64_t count = 0;
   auto add = [&](const std::pair<std::string, at::Tensor>& nt, bool parameter) {
-    auto* info = model->add_tensors();
+    auto* info = id.add_tensors();
     info->set_name(nt.first);
     for (const auto d : nt.second.sizes()) info->add_shape(d);
     info->set_dtype(c10::toString(nt.second.scalar_type()));
     info->set_parameter(parameter);
     info->set_trainable(nt.second.requires_grad());
     if (parameter) count += nt.second.numel();
-    s.watched.push_back(nt);
+    m.tensors.push_back(nt);
   };
   for (const auto& p : parameters) add(p, true);
   for (const auto& b : buffers) add(b, false);
-  model->set_num_parameters(count);
-  const std::string initial = digest_tensors(s.watched);
-  if (s.resumed && !recorded_initial.empty() && recorded_initial != initial) {
-    spdlog::warn("resume: the model's initial digest {} differs from the recorded {}", initial, recorded_initial);
+  id.set_num_parameters(count);
+  id.set_initial_digest(digest_tensors(m.tensors));
+  if (s.resumed) {
+    // The recorded initial digest stays; a different one is worth a warning (another init).
+    const proto::ModelIdentity* recorded = nullptr;
+    for (const auto& r : s.recorded_models) {
+      if (r.name() == name) recorded = &r;
+    }
+    if (recorded == nullptr && s.recorded_models.empty() && s.recorded_model.name() == name) {
+      recorded = &s.recorded_model;  // a record from before several models
+    }
+    if (recorded != nullptr && !recorded->initial_digest().empty()) {
+      if (recorded->initial_digest() != id.initial_digest()) {
+        spdlog::warn("resume: the initial digest {} of model {} differs from the recorded {}", id.initial_digest(),
+                     name, recorded->initial_digest());
+      }
+      id.set_initial_digest(recorded->initial_digest());
+    }
   }
-  model->set_initial_digest(s.resumed && !recorded_initial.empty() ? recorded_initial : initial);
+  bool replaced = false;
+  for (auto& old : s.models) {
+    if (old.name == name) {
+      old = std::move(m);
+      replaced = true;
+      break;
+    }
+  }
+  if (!replaced) s.models.push_back(std::move(m));
+
+  // `watched` and the header's model: the one model as it is, or the union of several.
+  auto* model = s.header.mutable_model();
+  const proto::InputFile file = model->file();  // digested at the start; stays
+  s.watched.clear();
+  s.header.clear_models();
+  if (s.models.size() == 1) {
+    *model = s.models.front().identity;
+    s.watched = s.models.front().tensors;
+  } else {
+    model->Clear();
+    std::string names, summaries;
+    int64_t total = 0;
+    for (const auto& w : s.models) {
+      names += (names.empty() ? "" : "+") + w.name;
+      summaries += w.name + ": " + w.identity.summary() + "\n";
+      total += w.identity.num_parameters();
+      for (int i = 0; i < w.identity.tensors_size(); ++i) {
+        auto* info = model->add_tensors();
+        *info = w.identity.tensors(i);
+        info->set_name(w.name + "/" + info->name());
+        s.watched.emplace_back(info->name(), w.tensors[static_cast<std::size_t>(i)].second);
+      }
+    }
+    model->set_name(names);
+    model->set_summary(summaries);
+    model->set_num_parameters(total);
+    const bool keep_recorded =
+        s.resumed && s.recorded_model.name() == names && !s.recorded_model.initial_digest().empty();
+    model->set_initial_digest(keep_recorded ? s.recorded_model.initial_digest() : digest_tensors(s.watched));
+  }
+  if (!file.path().empty()) *model->mutable_file() = file;
+  for (const auto& w : s.models) *s.header.add_models() = w.identity;
   s.write_header();
   if (s.trace && s.trace->request().step == 0 && s.last_step < 0) s.open_trace(nullptr, nullptr);
 }
@@ -207,12 +277,64 @@ void Session::begin_step(int64_t step, const torch::optim::Optimizer* optimizer,
   if (s.trace && s.trace->request().step == step) s.open_trace(optimizer, batch);
 }
 
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
 void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras& extras) {
   auto& s = *impl_;
+  if (s.header.series_size() > 0) {
+    throw Error::usage(
+        "record_step: step " + std::to_string(step) + " records one loss, but this run records the named values " +
+        joined({s.header.series().begin(), s.header.series().end()}) + " (the same names at every step)");
+  }
+  s.record(step, loss, nullptr, extras);
+}
+
+void Session::record_step(int64_t step, const NamedValues& values, const StepExtras& extras) {
+  auto& s = *impl_;
+  const std::string at_step = "record_step: step " + std::to_string(step);
+  if (values.empty()) throw Error::usage(at_step + ": no named values");
+  std::vector<std::string> names;
+  for (const auto& [name, value] : values) {
+    if (name.empty()) throw Error::usage(at_step + ": a value without a name");
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      throw Error::usage(at_step + ": the name '" + name + "' is given twice");
+    }
+    if (!value.defined() || value.numel() != 1) {
+      throw Error::usage(at_step + ": '" + name + "' is not a scalar tensor" +
+                         (value.defined() ? " (" + std::to_string(value.numel()) + " elements)" : " (undefined)"));
+    }
+    names.push_back(name);
+  }
+  const std::vector<std::string> series(s.header.series().begin(), s.header.series().end());
+  if (series.empty() && s.steps_recorded > 0) {
+    throw Error::usage(at_step + " records named values " + joined(names) +
+                       ", but earlier steps of this run recorded one loss (the same kind at every step)");
+  }
+  if (!series.empty() && series != names) {
+    throw Error::usage(at_step + " records " + joined(names) + ", but earlier steps recorded " + joined(series) +
+                       " (the same names, in the same order, at every step)");
+  }
+  s.record(step, values.front().second, &values, extras);
+}
+
+void Session::Impl::record(int64_t step, const at::Tensor& loss, const NamedValues* values, const StepExtras& extras) {
+  auto& s = *this;
   if (s.ended) throw Error::usage("record_step: the run has ended");
   if (step <= s.last_step) {
     throw Error::usage("record_step: step " + std::to_string(step) + " after step " + std::to_string(s.last_step) +
                        "; steps must increase");
+  }
+  if (values != nullptr && s.header.series_size() == 0) {
+    for (const auto& v : *values) s.header.add_series(v.first);
+    s.header_dirty = true;
   }
   const bool traced = s.trace && s.trace->is_open() && s.trace->request().step == step;
   if (traced) s.trace->close(loss, extras.batch);  // before this call's own ops
@@ -223,11 +345,25 @@ void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras
   } else {
     r.set_loss_f32(loss.item<float>());
   }
+  if (values != nullptr) {
+    for (const auto& [name, value] : *values) {
+      auto* v = r.add_values();
+      v->set_name(name);
+      if (value.scalar_type() == at::kDouble) {
+        v->set_f64(value.item<double>());
+      } else {
+        v->set_f32(value.item<float>());
+      }
+    }
+  }
   if (extras.lr >= 0) r.set_lr(extras.lr);
   if (!(extras.grad_norm < 0)) r.set_grad_norm(extras.grad_norm);  // NaN included
   if (extras.epoch >= 0) r.set_epoch(extras.epoch);
   const int64_t every = s.config.record().param_digest_every();
-  if (every > 0 && step % every == 0 && !s.watched.empty()) r.set_param_digest(digest_tensors(s.watched));
+  if (every > 0 && step % every == 0 && !s.watched.empty()) {
+    r.set_param_digest(digest_tensors(s.watched));
+    for (auto& d : model_digests()) *r.add_model_digests() = std::move(d);
+  }
   if (s.config.record().batch_digest() && extras.batch != nullptr) r.set_batch_digest(digest_tensor(*extras.batch));
   r.set_elapsed_s(std::chrono::duration<double>(std::chrono::steady_clock::now() - s.start).count());
   s.writer->append_step(r);
@@ -248,7 +384,7 @@ void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras
     std::fflush(nullptr);
     throw TraceWindowClosed(reason, step);
   }
-  guard_nonfinite(step, loss, extras.grad_norm);
+  guard_nonfinite(step, loss, values, extras.grad_norm);
   if (s.trace && s.trace->request().step == step + 1) s.open_trace(nullptr, nullptr);
   if (const int sig = g_signal.load(); sig != 0 && s.options.handle_signals) {
     const std::string name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
@@ -259,15 +395,19 @@ void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras
 }
 
 void Session::guard_nonfinite(int64_t step, const at::Tensor& loss, double grad_norm) {
-  auto& s = *impl_;
-  const auto found = internal::find_nonfinite(step, loss, grad_norm, s.watched);
+  impl_->guard_nonfinite(step, loss, nullptr, grad_norm);
+}
+
+void Session::Impl::guard_nonfinite(int64_t step, const at::Tensor& loss, const NamedValues* values, double grad_norm) {
+  const auto found = values != nullptr ? internal::find_nonfinite(step, *values, grad_norm, watched)
+                                       : internal::find_nonfinite(step, loss, grad_norm, watched);
   if (!found) return;
-  if (s.config.train().on_nonfinite() == "warn") {
-    if (s.nonfinite_steps++ == 0) spdlog::warn("{} (train.on_nonfinite: warn, the run goes on)", found->message);
+  if (config.train().on_nonfinite() == "warn") {
+    if (nonfinite_steps++ == 0) spdlog::warn("{} (train.on_nonfinite: warn, the run goes on)", found->message);
     return;
   }
   // The caller reports the exception: `repro run` prints one line with this reason.
-  s.end(proto::FAILED, found->message);
+  end(proto::FAILED, found->message);
   throw NonFiniteError(found->message, step, found->tensor);
 }
 

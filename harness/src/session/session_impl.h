@@ -31,6 +31,19 @@ struct Session::Impl {
   proto::RunRecord header;
   std::unique_ptr<RunWriter> writer;
   NamedTensors watched;  // parameters then buffers; share storage with the model
+  // Every watched model in watch order (session.cc, watch()): its tensors under their own
+  // names and its identity. `watched` is their union, named "<model>/<tensor>" when there
+  // are several (one model keeps its own names, so its digests are those of a lone watch).
+  struct WatchedModel {
+    std::string name;
+    NamedTensors tensors;
+    proto::ModelIdentity identity;
+  };
+  std::vector<WatchedModel> models;
+  // A resumed run's model identities as recorded, taken at the first watch().
+  bool recorded_models_taken = false;
+  proto::ModelIdentity recorded_model;
+  std::vector<proto::ModelIdentity> recorded_models;
   bool ended = false;
   bool header_dirty = false;
   int64_t last_step = -1;
@@ -56,12 +69,32 @@ struct Session::Impl {
     ended = true;
     if (nonfinite_steps > 1) spdlog::warn("{} steps had a non-finite loss or gradient norm", nonfinite_steps);
     if (!watched.empty()) header.set_final_param_digest(digest_tensors(watched));
+    header.clear_final_model_digests();
+    for (auto& d : model_digests()) *header.add_final_model_digests() = std::move(d);
     header.set_status(status);
     header.set_status_reason(reason);
     header.set_finished_at(internal::utc_now_rfc3339());
     write_header();
     restore_signals();
   }
+
+  // With several watched models, each one's digest now, in watch order; empty with one.
+  std::vector<proto::NamedDigest> model_digests() const {
+    std::vector<proto::NamedDigest> out;
+    if (models.size() < 2) return out;
+    for (const auto& m : models) {
+      auto& d = out.emplace_back();
+      d.set_name(m.name);
+      d.set_digest(digest_tensors(m.tensors));
+    }
+    return out;
+  }
+
+  // Records one step (session.cc): the loss, and with `values` every named value (the first is
+  // the loss). Both record_step overloads end here.
+  void record(int64_t step, const at::Tensor& loss, const NamedValues* values, const StepExtras& extras);
+  // The NaN/Inf guard over the step's values (the loss alone when `values` is null).
+  void guard_nonfinite(int64_t step, const at::Tensor& loss, const NamedValues* values, double grad_norm);
 
   void open_trace(const torch::optim::Optimizer* optimizer, const at::Tensor* batch) {
     trace->open(header.run_id(), header.determinism().ShortDebugString(), watched, optimizer, batch);
