@@ -45,6 +45,7 @@ std::string with_flag_names(const std::string& message) {
       {"RerunOptions::allow_data_change", "--allow-data-change"},
       {"RerunOptions::allow_model_change", "--allow-model-change"},
       {"RerunOptions::runs_dir", "--runs-dir"},
+      {"SweepOptions::base_seed", "--seed"},
       {"SweepOptions::jobs", "-j"},
       {"SweepOptions::report_dir", "--report"},
       {"SweepOptions::seeds", "--seeds"},
@@ -82,9 +83,10 @@ bool use_color(const po::variables_map& vm) {
   return isatty(STDOUT_FILENO) != 0;
 }
 
-void add_config_options(po::options_description& options) {
-  options.add_options()("config", po::value<std::string>()->value_name("FILE")->required(),
-                        "run config in protobuf text format (see models/configs/)")(
+void add_config_options(po::options_description& options, bool config_required) {
+  auto* config = po::value<std::string>()->value_name("FILE");
+  if (config_required) config->required();
+  options.add_options()("config", config, "run config in protobuf text format (see models/configs/)")(
       "set", po::value<std::vector<std::string>>()->value_name("PATH=VALUE")->composing(),
       "override a config field, e.g. --set optimizer.lr=0.05 (repeatable)");
 }

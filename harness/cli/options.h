@@ -42,8 +42,9 @@ bool use_color(const po::variables_map& vm);
 // `message` that a flag sets becomes the flag; anything else stays as it is.
 std::string with_flag_names(const std::string& message);
 
-// --config FILE (required) and --set PATH=VALUE (repeatable): the config a command works on.
-void add_config_options(po::options_description& options);
+// --config FILE (required unless `config_required` is false: a command that also takes a
+// program) and --set PATH=VALUE (repeatable): the config a command works on.
+void add_config_options(po::options_description& options, bool config_required = true);
 // The config those options name: the file with the overrides applied in order, resolved and
 // validated (repro/config.h load_config). Throws Error (usage/input) naming the file or field.
 proto::RunConfig config_from(const po::variables_map& vm);

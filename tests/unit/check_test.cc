@@ -122,5 +122,46 @@ TEST(CheckTest, BadOptionsAreUsageErrorsNamingTheOption) {
   EXPECT_FALSE(fs::exists(dir / "report"));
 }
 
+// A suite entry names a config or a command, never both or neither; a command's program and
+// cwd are checked before anything runs or is written (exit 2 from `repro check`).
+TEST(CheckTest, CommandEntriesAreCheckedBeforeAnythingRuns) {
+  testing::TempDir dir;
+  CheckOptions options;
+  options.report_dir = dir / "report";
+  auto error_of = [&](const proto::CheckSuite& suite) {
+    const Error e = testing::thrown_error([&] { run_check(suite, dir.path().string(), options); });
+    EXPECT_EQ(e.kind(), ErrorKind::kInput) << e.what();
+    return std::string(e.what());
+  };
+  proto::CheckSuite both;
+  both.add_entry()->set_config(testing::config_path("mlp_synthetic.textproto"));
+  auto* twice = both.add_entry();
+  twice->set_name("train");
+  twice->set_config("mlp.textproto");
+  twice->add_command("./train");
+  EXPECT_EQ(error_of(both), "suite entry 2 (train): give exactly one of config and command (both are set)");
+  proto::CheckSuite neither;
+  neither.add_entry()->set_name("empty");
+  EXPECT_EQ(error_of(neither), "suite entry 1 (empty): give exactly one of config and command (neither is set)");
+
+  proto::CheckSuite missing;
+  missing.add_entry()->add_command("bin/train");
+  missing.mutable_entry(0)->add_command("data.csv");
+  EXPECT_EQ(error_of(missing), "suite entry 1 (train): command: " + (dir / "bin/train") + " does not exist");
+
+  fs::create_directories(dir / "bin");
+  testing::write_file(dir / "bin/train", "#!/bin/sh\n");
+  EXPECT_EQ(error_of(missing), "suite entry 1 (train): command: " + (dir / "bin/train") + " is not an executable file");
+  fs::permissions(dir / "bin/train", fs::perms::owner_all);
+  missing.mutable_entry(0)->set_cwd("work");
+  EXPECT_EQ(error_of(missing), "suite entry 1 (train): cwd " + (dir / "work") + " is not a directory");
+  proto::CheckSuite config_cwd;
+  config_cwd.add_entry()->set_config(testing::config_path("mlp_synthetic.textproto"));
+  config_cwd.mutable_entry(0)->set_cwd("work");
+  EXPECT_EQ(error_of(config_cwd),
+            "suite entry 1 (mlp_synthetic): cwd is for command entries; a config entry runs `repro run`");
+  EXPECT_FALSE(fs::exists(dir / "report"));
+}
+
 }  // namespace
 }  // namespace repro

@@ -149,5 +149,58 @@ TEST(SweepTest, SensitivityComparesValueMeansWithPooledSeedSpread) {
   EXPECT_LT(table[1].ratio(), table[0].ratio());
 }
 
+TEST(SweepTest, ProgramSweepChecksProgramAndAssignmentsBeforeAnythingRuns) {
+  testing::TempDir dir;
+  SweepOptions options;
+  options.report_dir = dir / "sweep";
+  const Error missing = testing::thrown_error([&] { sweep_program({dir / "train", "data"}, options); });
+  EXPECT_EQ(missing.kind(), ErrorKind::kInput);
+  EXPECT_EQ(std::string(missing.what()), "sweep program: " + (dir / "train") + " does not exist");
+  EXPECT_EQ(testing::error_message([&] { sweep_program({}, options); }), "sweep program: no program given");
+
+  const std::string sh = "/bin/sh";
+  options.sets = {"seed=3"};
+  EXPECT_EQ(testing::error_message([&] { sweep_program({sh}, options); }),
+            "SweepOptions::sets seed=3: a program sweep derives its seeds from SweepOptions::base_seed");
+  options.sets = {"params.lr"};
+  EXPECT_EQ(testing::error_message([&] { sweep_program({sh}, options); }),
+            "SweepOptions::sets params.lr: expected path=value");
+  options.sets = {};
+  options.vary = {"seed=1,2"};
+  EXPECT_EQ(testing::error_message([&] { sweep_program({sh}, options); }),
+            "SweepOptions::vary seed=1,2: seeds are varied with SweepOptions::seeds");
+  options.vary = {};
+  options.seeds = 1;
+  EXPECT_EQ(testing::error_message([&] { sweep_program({sh}, options); }), "SweepOptions::seeds: must be >= 2 (got 1)");
+  EXPECT_FALSE(std::filesystem::exists(dir / "sweep"));
+}
+
+// With named step values, each series' last value is a final metric of its own.
+TEST(SweepTest, FinalMetricsNameEveryRecordedSeries) {
+  RunData run;
+  auto& step = run.steps.emplace_back();
+  step.set_step(9);
+  step.set_loss_f32(0.75f);
+  auto* d = step.add_values();
+  d->set_name("d_loss");
+  d->set_f32(0.75f);
+  auto* g = step.add_values();
+  g->set_name("g_loss");
+  g->set_f64(1.0625);
+  auto* eval = run.header.add_final_evals();
+  eval->set_split("test");
+  (*eval->mutable_metrics())["accuracy"] = 0.5;
+  const std::map<std::string, double> expected = {
+      {"final_loss", 0.75}, {"final_d_loss", 0.75}, {"final_g_loss", 1.0625}, {"test/accuracy", 0.5}};
+  EXPECT_EQ(final_metrics(run), expected);
+
+  proto::SweepSetting setting;
+  setting.add_runs();
+  summarize_setting({&run}, &setting);
+  std::vector<std::string> names;
+  for (const auto& m : setting.metrics()) names.push_back(m.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"final_loss", "final_d_loss", "final_g_loss", "test/accuracy"}));
+}
+
 }  // namespace
 }  // namespace repro

@@ -38,6 +38,15 @@ proto::CheckSuite load_suite(const std::string& path);
 // below 1, or update_baseline without baseline_dir, and Error (input) naming
 // CheckOptions::repro_binary when it is given and does not exist or cannot be executed. An
 // entry that cannot run (bad config, failed run) is not an exception: it is in `errors`.
+// An entry with `command` runs that program (one that records with a repro::Session) instead of
+// `repro run`: the program relative to `suite_dir` unless absolute or a bare name on PATH (else
+// in `suite_dir`), in the entry's `cwd` (relative to `suite_dir`; default `suite_dir`), with
+// REPRO_RUN_DIR, the entry's `set` as REPRO_SET and REPRO_LAUNCHER "repro check". Its
+// tolerance is the entry's, over the `check` section its first run recorded. A run that exits
+// 0 without recording a run is an entry error. Before anything runs or is written, an entry
+// with both or neither of `config` and `command`, a `cwd` without `command` or that is not a
+// directory, or a program that cannot be found or executed is Error (input) naming the entry
+// ("suite entry 2 (train): ...").
 proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& suite_dir, const CheckOptions& options);
 
 // `repro check --envelope FILE RUN_DIR...`: each run tested against the envelope

@@ -44,6 +44,20 @@
 // spread); ratio = effect / seed_std. A ratio well above ~3 means the field moves the metric
 // by more than the seeds do; below ~1 the field's effect is lost in seed noise.
 //
+// A program of your own (sweep_program, `repro sweep -- PROGRAM ARGS...`): a program that
+// records with a repro::Session, started per (setting, seed) with REPRO_RUN_DIR, REPRO_SEED
+// (seed_i derived as above from SweepOptions::base_seed, default 1: a program has no config for
+// the sweep to read its seed from), REPRO_SET (SweepOptions::sets, then the setting's --vary
+// assignments, one per line: "params.lr=0.01"; the Session applies them, repro/session.h) and
+// REPRO_LAUNCHER "repro sweep". The program is resolved before anything runs: an absolute path
+// as it is, a bare name on PATH (else in the working directory), any other relative path from
+// the working directory; it runs in the working directory, its output in the run's .log. The
+// statistics are the same, over the losses it records; with named step values (record_step
+// with NamedValues) also "final_<name>" for each series. Its config is its own, so an
+// assignment is checked for its form only; a setting's config_digest is that of the config its
+// first run recorded, seed 0. SweepReport.command holds the command as given, `config` stays
+// empty.
+//
 // Everything in the report is a function of the config, the flags and the runs' recorded
 // numbers: repeating a sweep on the same machine gives the same report, byte for byte
 // (run directories are named relative to the report directory).
@@ -61,6 +75,8 @@
 namespace repro {
 
 inline constexpr unsigned kSweepReportSchemaVersion = 1;
+// The master seed of a program sweep when SweepOptions::base_seed is not changed.
+inline constexpr std::uint64_t kDefaultProgramSweepSeed = 1;
 
 struct SweepOptions {
   // The `repro` executable run for each seed. Default: this executable (right when the caller
@@ -71,6 +87,8 @@ struct SweepOptions {
   std::vector<std::string> vary;            // "field=v1,v2,..." each (see Grid above)
   int jobs = 1;                             // runs at once; at least 1
   std::string report_dir = "sweep-report";  // runs/, their logs and sweep.json
+  // sweep_program only: the master seed the seeds are derived from (a config's is its `seed`).
+  std::uint64_t base_seed = kDefaultProgramSweepSeed;
 };
 
 struct VariedValues {
@@ -97,6 +115,13 @@ std::vector<std::uint64_t> sweep_seeds(std::uint64_t master, int n);
 // (Error (input)). Failed runs are not exceptions: they are listed in the report's `errors`.
 proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions& options);
 
+// The same for a program of yours (see "A program of your own" above): `command` is its argv.
+// Before anything runs, throws Error (usage) for seeds or jobs out of range, a `vary` or `sets`
+// entry without the form "path=value", a set of `seed` (base_seed gives the seeds), and Error
+// (input) naming "sweep program" and the path when `command` is empty or its program cannot
+// be found or executed. Runs that fail, or exit 0 without recording, are in `errors`.
+proto::SweepReport sweep_program(const std::vector<std::string>& command, const SweepOptions& options);
+
 // --- statistics (sweep_stats.cc) ---
 
 // The p-quantile of Student's t distribution with `dof` > 0 degrees of freedom, p in (0, 1),
@@ -105,7 +130,9 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
 double student_t_quantile(double p, double dof);
 
 // A run's final metrics by name: "final_loss" (its last recorded step's loss, when it has
-// steps) and "<split>/<metric>" for each metric of its final evaluations.
+// steps), "final_<name>" for each named value of that step (record_step with NamedValues:
+// "final_d_loss", "final_g_loss") and "<split>/<metric>" for each metric of its final
+// evaluations.
 std::map<std::string, double> final_metrics(const RunData& run);
 
 // The statistics above for `values`.

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "fleet/check_report.h"
+#include "fleet/wrapped_command.h"
 #include "repro/compare.h"
 #include "repro/config.h"
 #include "repro/envelope.h"
@@ -24,7 +25,43 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string entry_name(const proto::CheckEntry& e) {
-  return e.has_name() ? e.name() : fs::path(e.config()).stem().string();
+  if (e.has_name()) return e.name();
+  return fs::path(e.command_size() > 0 ? e.command(0) : e.config()).stem().string();
+}
+
+// How one entry runs: `repro run --config` for a config, the program itself for a command.
+struct EntryPlan {
+  std::vector<std::string> command;  // resolved (the program an absolute path); empty for a config
+  std::string cwd;                   // the command's working directory
+};
+
+// Checked for every entry before anything runs or is written: a suite that names no program
+// it can start is bad input, not a failed check.
+EntryPlan plan_entry(const proto::CheckEntry& e, int index, const std::string& suite_dir) {
+  const std::string what = "suite entry " + std::to_string(index + 1) + " (" + entry_name(e) + ")";
+  const bool command = e.command_size() > 0;
+  if (command == e.has_config()) {
+    throw Error::input(what + ": give exactly one of config and command (" +
+                       (command ? "both are set" : "neither is set") + ")");
+  }
+  EntryPlan plan;
+  if (!command) {
+    if (e.has_cwd()) throw Error::input(what + ": cwd is for command entries; a config entry runs `repro run`");
+    return plan;
+  }
+  plan.cwd = e.has_cwd() ? (fs::path(e.cwd()).is_absolute() ? e.cwd() : suite_dir + "/" + e.cwd()) : suite_dir;
+  std::error_code ec;
+  if (!fs::is_directory(plan.cwd, ec)) throw Error::input(what + ": cwd " + plan.cwd + " is not a directory");
+  plan.command = internal::resolve_command({e.command().begin(), e.command().end()}, suite_dir, what + ": command");
+  return plan;
+}
+
+// The entry's tolerance over `base` (the config's check section, or the recorded one).
+Tolerance entry_tolerance(const proto::CheckEntry& e, Tolerance t) {
+  if (e.has_rtol()) t.rtol = e.rtol();
+  if (e.has_atol()) t.atol = e.atol();
+  if (e.has_from_step()) t.from_step = e.from_step();
+  return t;
 }
 
 // Copies a run directory to `dest` as a whole: into a temporary name, then renamed.
@@ -75,6 +112,8 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
     throw Error::usage("CheckOptions::update_baseline: needs CheckOptions::baseline_dir");
   }
   const std::string repro_binary = internal::repro_binary_or_self(options.repro_binary, "CheckOptions::repro_binary");
+  std::vector<EntryPlan> plans;
+  for (int i = 0; i < suite.entry_size(); ++i) plans.push_back(plan_entry(suite.entry(i), i, suite_dir));
   proto::CheckReport report;
   report.set_schema_version(kCheckReportSchemaVersion);
   const std::string report_dir = options.report_dir;
@@ -86,17 +125,16 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
   std::map<std::string, proto::Envelope> envelopes;
   std::map<std::string, std::string> envelope_paths;
   std::vector<std::string> names;
-  for (const auto& e : suite.entry()) {
+  std::map<std::string, const proto::CheckEntry*> entries;
+  for (int index = 0; index < suite.entry_size(); ++index) {
+    const proto::CheckEntry& e = suite.entry(index);
+    const EntryPlan& plan = plans[index];
     const std::string name = entry_name(e);
     const std::string config = fs::path(e.config()).is_absolute() ? e.config() : suite_dir + "/" + e.config();
     std::vector<std::string> sets(e.set().begin(), e.set().end());
     try {
-      const proto::RunConfig resolved = load_config(config, sets);
-      Tolerance t = tolerance_of(resolved);
-      if (e.has_rtol()) t.rtol = e.rtol();
-      if (e.has_atol()) t.atol = e.atol();
-      if (e.has_from_step()) t.from_step = e.from_step();
-      tolerances[name] = t;
+      // A program's config is known once it has run: its tolerance comes from its record.
+      if (plan.command.empty()) tolerances[name] = entry_tolerance(e, tolerance_of(load_config(config, sets)));
       if (e.has_envelope()) {
         const std::string path = fs::path(e.envelope()).is_absolute() ? e.envelope() : suite_dir + "/" + e.envelope();
         envelopes[name] = load_envelope(path);
@@ -107,6 +145,7 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
       continue;
     }
     names.push_back(name);
+    entries[name] = &e;
     const std::string runs_dir = report_dir + "/runs/" + name;
     fs::remove_all(runs_dir);
     fs::create_directories(runs_dir);
@@ -118,9 +157,18 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
       run->set_dir(runs_dir + "/run-" + std::to_string(i));
       run->set_log(run->dir() + ".log");
       internal::ChildEnvironment env;
-      env.run_dir = run->dir();
-      children.push_back({internal::repro_run_argv(repro_binary, config, sets), internal::child_environment(env), "",
-                          run->log(), run->log()});
+      if (plan.command.empty()) {
+        env.run_dir = run->dir();
+        children.push_back({internal::repro_run_argv(repro_binary, config, sets), internal::child_environment(env), "",
+                            run->log(), run->log()});
+      } else {
+        // The program runs in its own cwd: every path it is given is absolute.
+        env.run_dir = fs::absolute(run->dir()).string();
+        env.sets = sets;
+        env.launcher = "repro check";
+        children.push_back({plan.command, internal::child_environment(env), plan.cwd, fs::absolute(run->log()).string(),
+                            fs::absolute(run->log()).string()});
+      }
     }
   }
   // Run them, at most `jobs` at once, each in a fresh process with its own log.
@@ -133,6 +181,10 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
     if (run.exit_code() != 0) {
       report.add_errors(run.entry() + ": run " + std::to_string(run.index()) + " exited with " +
                         std::to_string(run.exit_code()) + " (log: " + run.log() + ")");
+    } else if (!fs::exists(run.dir() + "/record.pb")) {
+      report.add_errors(run.entry() + ": run " + std::to_string(run.index()) +
+                        " exited with 0 but recorded no run in " + run.dir() +
+                        " (does the program record with a repro::Session? log: " + run.log() + ")");
     }
   }
   // Compare each run with the first, and the first with the baseline.
@@ -146,6 +198,8 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
     const std::string first_dir = report_dir + "/runs/" + name + "/run-1";
     if (!fs::exists(first_dir + "/record.pb")) continue;
     const RunData first = read_run(first_dir);
+    if (!tolerances.count(name))
+      tolerances[name] = entry_tolerance(*entries[name], tolerance_of(first.header.config()));
     for (int i = 2;; ++i) {
       const std::string dir = report_dir + "/runs/" + name + "/run-" + std::to_string(i);
       if (!fs::exists(dir + "/record.pb")) break;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 
+#include "fleet/wrapped_command.h"
 #include "repro/config.h"
 #include "repro/determinism.h"
 #include "repro/environment.h"
@@ -40,6 +41,84 @@ struct PlannedRun {
   int seed;         // index into the seeds
   std::string dir;  // relative to the report directory
 };
+
+void check_counts(const SweepOptions& options) {
+  if (options.seeds < 2) {
+    throw Error::usage("SweepOptions::seeds: must be >= 2 (got " + std::to_string(options.seeds) + ")");
+  }
+  if (options.jobs < 1) {
+    throw Error::usage("SweepOptions::jobs: must be >= 1 (got " + std::to_string(options.jobs) + ")");
+  }
+}
+
+// The report's header: sets, base seed, seeds and varied fields.
+void start_report(const SweepOptions& options, std::uint64_t base_seed, const std::vector<VariedValues>& fields,
+                  proto::SweepReport* report) {
+  report->set_schema_version(kSweepReportSchemaVersion);
+  for (const auto& s : options.sets) report->add_sets(s);
+  report->set_base_seed(base_seed);
+  for (auto s : sweep_seeds(base_seed, options.seeds)) report->add_seeds(s);
+  for (const auto& f : fields) {
+    auto* v = report->add_varied();
+    v->set_field(f.field);
+    for (const auto& value : f.values) v->add_values(value);
+  }
+}
+
+// A setting of the grid, with one run per seed planned in it.
+proto::SweepSetting* add_setting(const std::vector<std::string>& assignments, proto::SweepReport* report) {
+  auto* setting = report->add_settings();
+  setting->set_label(assignments.empty() ? "base" : internal::join(assignments, " "));
+  for (const auto& a : assignments) setting->add_assignments(a);
+  return setting;
+}
+
+// Runs every planned child, reads the runs back into the report's settings, adds errors and
+// sensitivity, and writes sweep.json. A setting without a config digest (a program's) takes
+// it from the first run that reads back: the recorded config, seed 0.
+void run_planned(const std::vector<PlannedRun>& planned, const std::vector<internal::ChildSpec>& children,
+                 const SweepOptions& options, proto::SweepReport* report) {
+  fs::create_directories(options.report_dir + "/runs");
+  std::size_t finished = 0;
+  internal::run_children(children, options.jobs, [&](std::size_t index, int code) {
+    const PlannedRun& p = planned[index];
+    auto* run = report->mutable_settings(p.setting)->mutable_runs(p.seed);
+    run->set_exit_code(code);
+    spdlog::info("sweep: {}/{} {} seed {}: exit {}", ++finished, planned.size(), report->settings(p.setting).label(),
+                 run->seed(), code);
+  });
+
+  // Read the runs back in plan order (not finishing order): the report does not depend on -j.
+  std::vector<std::string> errors;
+  for (auto& setting : *report->mutable_settings()) {
+    std::vector<std::unique_ptr<RunData>> data;
+    std::vector<const RunData*> runs;
+    for (const auto& run : setting.runs()) {
+      const std::string dir = options.report_dir + "/" + run.dir();
+      data.emplace_back();
+      if (run.exit_code() == 0) {
+        try {
+          data.back() = std::make_unique<RunData>(read_run(dir));
+        } catch (const Error& e) {
+          errors.push_back(setting.label() + " seed " + std::to_string(run.seed()) + ": " + e.what());
+        }
+      } else {
+        errors.push_back(setting.label() + " seed " + std::to_string(run.seed()) + ": exit " +
+                         std::to_string(run.exit_code()) + " (log: " + dir + ".log)");
+      }
+      if (data.back() && setting.config_digest().empty()) {
+        proto::RunConfig config = data.back()->header.config();
+        config.set_seed(0);
+        setting.set_config_digest(config_digest(config));
+      }
+      runs.push_back(data.back().get());
+    }
+    summarize_setting(runs, &setting);
+  }
+  for (const auto& e : errors) report->add_errors(e);
+  for (auto& s : sensitivity(*report)) *report->add_sensitivity() = std::move(s);
+  internal::write_file_atomic(options.report_dir + "/sweep.json", to_json(*report) + "\n");
+}
 
 }  // namespace
 
@@ -96,12 +175,7 @@ std::vector<std::uint64_t> sweep_seeds(std::uint64_t master, int n) {
 }
 
 proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions& options) {
-  if (options.seeds < 2) {
-    throw Error::usage("SweepOptions::seeds: must be >= 2 (got " + std::to_string(options.seeds) + ")");
-  }
-  if (options.jobs < 1) {
-    throw Error::usage("SweepOptions::jobs: must be >= 1 (got " + std::to_string(options.jobs) + ")");
-  }
+  check_counts(options);
   const std::string repro_binary = internal::repro_binary_or_self(options.repro_binary, "SweepOptions::repro_binary");
 
   // Plan: the base config, each varied value on its own, then each setting as a whole.
@@ -114,17 +188,9 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
   const auto grid = expand_grid(fields);
 
   proto::SweepReport report;
-  report.set_schema_version(kSweepReportSchemaVersion);
   report.set_config(config_path);
-  for (const auto& s : options.sets) report.add_sets(s);
-  report.set_base_seed(base.seed());
-  const auto seeds = sweep_seeds(base.seed(), options.seeds);
-  for (auto s : seeds) report.add_seeds(s);
-  for (const auto& f : fields) {
-    auto* v = report.add_varied();
-    v->set_field(f.field);
-    for (const auto& value : f.values) v->add_values(value);
-  }
+  start_report(options, base.seed(), fields, &report);
+  const std::vector<std::uint64_t> seeds(report.seeds().begin(), report.seeds().end());
 
   std::vector<PlannedRun> planned;
   std::vector<internal::ChildSpec> children;
@@ -140,11 +206,8 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
   for (std::size_t g = 0; g < grid.size(); ++g) {
     std::vector<std::string> sets = options.sets;
     sets.insert(sets.end(), grid[g].begin(), grid[g].end());
-    const proto::RunConfig& config = configs[g];
-    auto* setting = report.add_settings();
-    setting->set_label(grid[g].empty() ? "base" : internal::join(grid[g], " "));
-    for (const auto& a : grid[g]) setting->add_assignments(a);
-    setting->set_config_digest(config_digest(config));
+    auto* setting = add_setting(grid[g], &report);
+    setting->set_config_digest(config_digest(configs[g]));
     for (std::size_t i = 0; i < seeds.size(); ++i) {
       const std::string dir = "runs/" + std::to_string(g + 1) + "-seed" + std::to_string(i + 1);
       auto* run = setting->add_runs();
@@ -162,42 +225,56 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
       children.push_back(std::move(child));
     }
   }
-  fs::create_directories(options.report_dir + "/runs");
+  run_planned(planned, children, options, &report);
+  return report;
+}
 
-  std::size_t finished = 0;
-  internal::run_children(children, options.jobs, [&](std::size_t index, int code) {
-    const PlannedRun& p = planned[index];
-    auto* run = report.mutable_settings(p.setting)->mutable_runs(p.seed);
-    run->set_exit_code(code);
-    spdlog::info("sweep: {}/{} {} seed {}: exit {}", ++finished, planned.size(), report.settings(p.setting).label(),
-                 run->seed(), code);
-  });
-
-  // Read the runs back in plan order (not finishing order): the report does not depend on -j.
-  std::vector<std::string> errors;
-  for (auto& setting : *report.mutable_settings()) {
-    std::vector<std::unique_ptr<RunData>> data;
-    std::vector<const RunData*> runs;
-    for (const auto& run : setting.runs()) {
-      const std::string dir = options.report_dir + "/" + run.dir();
-      data.emplace_back();
-      if (run.exit_code() == 0) {
-        try {
-          data.back() = std::make_unique<RunData>(read_run(dir));
-        } catch (const Error& e) {
-          errors.push_back(setting.label() + " seed " + std::to_string(run.seed()) + ": " + e.what());
-        }
-      } else {
-        errors.push_back(setting.label() + " seed " + std::to_string(run.seed()) + ": exit " +
-                         std::to_string(run.exit_code()) + " (log: " + dir + ".log)");
-      }
-      runs.push_back(data.back().get());
+proto::SweepReport sweep_program(const std::vector<std::string>& command, const SweepOptions& options) {
+  check_counts(options);
+  const auto argv = internal::resolve_command(command, fs::current_path().string(), "sweep program");
+  // The program's config is its own: an assignment can be checked for its form only.
+  for (const auto& s : options.sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error::usage("SweepOptions::sets " + s + ": expected path=value");
+    if (s.substr(0, eq) == "seed") {
+      throw Error::usage("SweepOptions::sets " + s +
+                         ": a program sweep derives its seeds from SweepOptions::base_seed");
     }
-    summarize_setting(runs, &setting);
   }
-  for (const auto& e : errors) report.add_errors(e);
-  for (auto& s : sensitivity(report)) *report.add_sensitivity() = std::move(s);
-  internal::write_file_atomic(options.report_dir + "/sweep.json", to_json(report) + "\n");
+  std::vector<VariedValues> fields;
+  for (const auto& spec : options.vary) fields.push_back(parse_vary(spec));
+  const auto grid = expand_grid(fields);
+
+  proto::SweepReport report;
+  for (const auto& a : command) report.add_command(a);
+  start_report(options, options.base_seed, fields, &report);
+  fs::create_directories(options.report_dir);
+  fs::remove_all(options.report_dir + "/runs");
+  std::vector<PlannedRun> planned;
+  std::vector<internal::ChildSpec> children;
+  for (std::size_t g = 0; g < grid.size(); ++g) {
+    std::vector<std::string> sets = options.sets;
+    sets.insert(sets.end(), grid[g].begin(), grid[g].end());
+    auto* setting = add_setting(grid[g], &report);
+    for (int i = 0; i < report.seeds_size(); ++i) {
+      const std::string dir = "runs/" + std::to_string(g + 1) + "-seed" + std::to_string(i + 1);
+      auto* run = setting->add_runs();
+      run->set_seed(report.seeds(i));
+      run->set_dir(dir);
+      planned.push_back({static_cast<int>(g), i, dir});
+      internal::ChildEnvironment env;
+      env.run_dir = fs::absolute(options.report_dir + "/" + dir).string();
+      env.seed = report.seeds(i);
+      env.sets = sets;
+      env.launcher = "repro sweep";
+      internal::ChildSpec child;
+      child.argv = argv;
+      child.env = internal::child_environment(env);
+      child.stdout_path = child.stderr_path = options.report_dir + "/" + dir + ".log";
+      children.push_back(std::move(child));
+    }
+  }
+  run_planned(planned, children, options, &report);
   return report;
 }
 

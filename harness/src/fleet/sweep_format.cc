@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "repro/sweep.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -25,7 +26,9 @@ std::string format_sweep(const proto::SweepReport& report) {
   std::ostringstream out;
   int runs = 0;
   for (const auto& s : report.settings()) runs += s.runs_size();
-  out << "sweep of " << report.config() << ": " << report.settings_size() << " setting(s) x " << report.seeds_size()
+  // A program's command, as given: `repro sweep -- PROGRAM ARGS...`.
+  const std::string what = report.command().empty() ? report.config() : internal::join(report.command(), " ");
+  out << "sweep of " << what << ": " << report.settings_size() << " setting(s) x " << report.seeds_size()
       << " seeds = " << runs << " runs, " << report.errors_size() << " failed\n";
   out << "seeds (from master seed " << report.base_seed() << "):";
   for (auto s : report.seeds()) out << " " << s;

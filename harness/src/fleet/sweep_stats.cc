@@ -114,7 +114,13 @@ using internal::loss_of;
 
 std::map<std::string, double> final_metrics(const RunData& run) {
   std::map<std::string, double> metrics;
-  if (!run.steps.empty()) metrics["final_loss"] = loss_of(run.steps.back()).value();
+  if (!run.steps.empty()) {
+    metrics["final_loss"] = loss_of(run.steps.back()).value();
+    for (const auto& v : run.steps.back().values()) {
+      if (v.value_case() == proto::NamedValue::kF32) metrics["final_" + v.name()] = v.f32();
+      if (v.value_case() == proto::NamedValue::kF64) metrics["final_" + v.name()] = v.f64();
+    }
+  }
   for (const auto& eval : run.header.final_evals()) {
     for (const auto& [metric, value] : eval.metrics()) metrics[eval.split() + "/" + metric] = value;
   }

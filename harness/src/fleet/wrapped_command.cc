@@ -1,0 +1,57 @@
+#include "fleet/wrapped_command.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+
+#include "repro/error.h"
+#include "util/process.h"
+#include "util/strings.h"
+
+namespace repro::internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_executable_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(fs::status(p, ec)) && access(p.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+std::vector<std::string> resolve_command(const std::vector<std::string>& command, const std::string& base_dir,
+                                         const std::string& what) {
+  if (command.empty() || command[0].empty()) throw Error::input(what + ": no program given");
+  std::vector<std::string> resolved = command;
+  const fs::path program = command[0];
+  fs::path path;
+  if (program.is_absolute()) {
+    path = program;
+  } else if (command[0].find('/') == std::string::npos) {
+    const char* env_path = std::getenv("PATH");
+    for (const auto& dir : split(env_path ? env_path : "", ':')) {
+      if (!dir.empty() && is_executable_file(fs::path(dir) / program)) {
+        path = fs::path(dir) / program;
+        break;
+      }
+    }
+    if (path.empty()) {
+      path = fs::path(base_dir) / program;
+      std::error_code ec;
+      if (!fs::exists(path, ec)) {
+        throw Error::input(what + ": " + command[0] + " is neither on PATH nor in " + base_dir);
+      }
+    }
+  } else {
+    path = fs::path(base_dir) / program;
+  }
+  path = fs::absolute(path).lexically_normal();
+  require_executable(path.string(), what);
+  resolved[0] = path.string();
+  return resolved;
+}
+
+}  // namespace repro::internal
