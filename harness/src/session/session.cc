@@ -126,6 +126,7 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
     dir = runs + "/" + h.run_id();
   }
   s.writer = RunWriter::create(dir, h);
+  if (s.options.track_argv) s.track_command_line();
 }
 
 Session::~Session() {
