@@ -13,19 +13,23 @@ int run_rerun(const Args& args) {
   const CommandSpec spec{
       "rerun",
       "repro rerun RUN_DIR [--runs-dir DIR] [--json] [--rtol X] [--atol X] [--from-step N]\n"
-      "                   [--allow-data-change] [--allow-model-change] [--allow-changed-code] [--no-color]",
+      "                   [--allow-data-change] [--allow-model-change] [--allow-changed-code] [--rehash]\n"
+      "                   [--no-color]",
       "Re-executes a recorded run in a fresh process — a built-in run from its recorded resolved\n"
       "config, a user's program from its recorded argv and working directory — with the recorded\n"
       "seed and numerics environment (thread counts, CPU-kernel pins, OMP_*/MKL_*... variables),\n"
       "into a new run directory, then compares the two and prints the report.\n"
       "Refuses before running when an input file's content (data, or the model file of a\n"
       "TorchScript run) changed since the run, or (for a user's program) the executable did,\n"
-      "naming it; the --allow flags run anyway and report it.\n"
-      "Exit: 0 identical or within tolerance, 1 diverged or refused, 2 bad input."};
+      "naming it (a tracked directory by its files added, removed and changed); the --allow\n"
+      "flags run anyway and report it. A path tracked only because it was on the program's\n"
+      "command line may be an output: its change is named in the report, never refused.\n"
+      "Exit: 0 identical or within tolerance, 1 diverged, 2 refused or bad input."};
   po::options_description options("options");
   options.add_options()("run-dir", po::value<std::string>()->value_name("RUN_DIR")->required(), "the run to repeat")(
       "runs-dir", po::value<std::string>()->value_name("DIR"), "where the new run goes (default: beside the original)");
   add_allow_options(options);
+  add_rehash_option(options);
   add_color_option(options);
   add_tolerance_flags(options);
   po::positional_options_description positional;
@@ -38,12 +42,15 @@ int run_rerun(const Args& args) {
   RerunOptions opts;
   if (vm.count("runs-dir")) opts.runs_dir = vm["runs-dir"].as<std::string>();
   set_allow_options(vm, &opts);
+  opts.rehash = rehash_from(vm);
   const Tolerance tolerance = tolerance_from_flags(vm, tolerance_of(original.header.config()));
 
   proto::ComparisonReport report = rerun_and_compare(original, opts, tolerance);
   report.set_summary(with_flag_names(report.summary()));
   std::cout << (json ? to_json(report) : format_report(report, use_color(vm)));
-  return exit_code_of(report);
+  // A refusal ran nothing: the input is not what was recorded, as for `repro trace`.
+  const bool refused = report.verdict() == proto::INCOMPARABLE && report.run_b().empty();
+  return refused ? kExitBadInput : exit_code_of(report);
 }
 
 }  // namespace repro::cli

@@ -108,7 +108,9 @@ std::string format_summary(const RunData& run) {
                   std::to_string(h.data().validation_samples()) + ", test " + std::to_string(h.data().test_samples()) +
                   ")");
   for (const auto& f : h.data().files()) {
-    row("  " + f.role(), f.path() + "  " + std::to_string(f.size()) + " bytes  xxh3 " + f.xxh3());
+    const std::string files = f.directory() ? "/  " + std::to_string(f.file_count()) + " files," : "";
+    const std::string by = f.tracked_by() == proto::TRACKED_BY_ARGV ? "  (on the command line)" : "";
+    row("  " + f.role(), f.path() + files + "  " + std::to_string(f.size()) + " bytes  xxh3 " + f.xxh3() + by);
   }
   add_code_rows(run, rows);
   const auto& d = h.determinism();

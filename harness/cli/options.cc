@@ -11,6 +11,7 @@
 #include "repro/config.h"
 #include "repro/error.h"
 #include "repro/log.h"
+#include "util/env_names.h"
 
 namespace repro::cli {
 
@@ -44,6 +45,7 @@ std::string with_flag_names(const std::string& message) {
       {"RerunOptions::allow_changed_code", "--allow-changed-code"},
       {"RerunOptions::allow_data_change", "--allow-data-change"},
       {"RerunOptions::allow_model_change", "--allow-model-change"},
+      {"RerunOptions::rehash", "--rehash"},
       {"RerunOptions::runs_dir", "--runs-dir"},
       {"SweepOptions::base_seed", "--seed"},
       {"SweepOptions::jobs", "-j"},
@@ -107,6 +109,18 @@ void add_allow_options(po::options_description& options) {
   options.add_options()("allow-data-change", "run even if input files changed since the run (the report names them)")(
       "allow-model-change", "run even if the model file (model.torchscript.path) changed since the run")(
       "allow-changed-code", "run even if the program's executable changed since the run");
+}
+
+void add_rehash_option(po::options_description& options) {
+  options.add_options()("rehash",
+                        "read every tracked data file again instead of trusting the digest cache (REPRO_REHASH=1)");
+}
+
+bool rehash_from(const po::variables_map& vm) {
+  if (vm.count("rehash") == 0) return false;
+  // Programs this process starts read it too (a user's program's Session, a rerun's child).
+  ::setenv(internal::kEnvRehash, "1", 1);
+  return true;
 }
 
 void add_tolerance_flags(po::options_description& options) {

@@ -66,6 +66,12 @@ void set_allow_options(const po::variables_map& vm, Options* options) {
   options->allow_changed_code = vm.count("allow-changed-code") > 0;
 }
 
+// --rehash: digest tracked data again, ignoring the digest cache (repro/data.h; run, rerun).
+void add_rehash_option(po::options_description& options);
+// True when --rehash was given; then REPRO_REHASH=1 is also set in this process's environment,
+// so that the programs it starts digest again too.
+bool rehash_from(const po::variables_map& vm);
+
 // --rtol, --atol and --from-step (compare, rerun).
 void add_tolerance_flags(po::options_description& options);
 // The tolerance: `base` (from a config's check section) with any flag given overriding it.

@@ -3,7 +3,8 @@
 // mnist_plain.cc is the program as people write it; mnist_repro.cc is the same program made
 // reproducible and recorded with repro::Session (`diff mnist_plain.cc mnist_repro.cc`).
 //
-//   PROGRAM [STEPS] [TRAIN_SAMPLES]     (defaults 2000 and 0 = all 60000)
+//   PROGRAM [DATA_DIR] [STEPS] [TRAIN_SAMPLES]
+//   (defaults /usr/share/datasets/fashion-mnist, 2000 and 0 = all 60000)
 #include <repro/session.h>
 #include <torch/torch.h>
 
@@ -41,9 +42,9 @@ struct NetImpl : torch::nn::Module {
 TORCH_MODULE(Net);
 
 int main(int argc, char** argv) {
-  const int64_t steps = argc > 1 ? std::atoll(argv[1]) : 2000;
-  const int64_t samples = argc > 2 ? std::atoll(argv[2]) : 0;
-  const std::string root = "/usr/share/datasets/fashion-mnist";
+  const std::string root = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
+  const int64_t steps = argc > 2 ? std::atoll(argv[2]) : 2000;
+  const int64_t samples = argc > 3 ? std::atoll(argv[3]) : 0;
   repro::Session session(repro::parse_config("seed: 1", "mnist_repro"));  // seeds, pins, records
 
   Net model;

@@ -76,7 +76,7 @@ TEST(RerunScenarioTest, ChangedDataFileIsRefusedAndNamed) {
   testing::write_file(data, csv);
 
   const auto r = run_repro({"rerun", a, "--json"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // refused: the input is not the recorded one
   const auto report = parse_report(r);
   EXPECT_EQ(report.verdict(), proto::INCOMPARABLE);
   EXPECT_NE(report.summary().find("points.csv content changed"), std::string::npos) << report.summary();
@@ -174,7 +174,7 @@ TEST(RerunScenarioTest, ChangedExecutableIsRefusedUnlessAllowed) {
   ASSERT_EQ(made.exit_code, 0) << made.err;
   std::ofstream(exe, std::ios::app | std::ios::binary) << '\0';
   const auto r = run_repro({"rerun", last_line(made.out), "--json"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);  // refused
   EXPECT_NE(parse_report(r).summary().find("executable changed"), std::string::npos) << r.out;
   const auto allowed = run_repro({"rerun", last_line(made.out), "--allow-changed-code", "--json"});
   EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
@@ -207,7 +207,7 @@ TEST(RerunScenarioTest, RefusalNamesTheFlagThatAllowsIt) {
   ASSERT_EQ(made.exit_code, 0) << made.err;
   std::ofstream(exe, std::ios::app | std::ios::binary) << '\0';
   const auto r = run_repro({"rerun", last_line(made.out), "--no-color"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);  // refused
   EXPECT_NE(r.out.find("(--allow-changed-code runs anyway)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("RerunOptions::"), std::string::npos) << r.out;
   const auto trace = run_repro({"trace", last_line(made.out), "--step", "0"});

@@ -101,7 +101,7 @@ TEST(TorchScriptCliTest, RerunAfterOneChangedByteNamesTheModelFile) {
   flip_one_weight_bit(model);
 
   const auto refused = run_repro({"rerun", a, "--json"});
-  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;  // refused
   const auto report = parse_report(refused);
   EXPECT_EQ(report.verdict(), proto::INCOMPARABLE);
   EXPECT_NE(report.summary().find("model.pt content changed"), std::string::npos) << report.summary();

@@ -5,7 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <string>
+#include <tuple>
+
+#include "repro/data.h"
+#include "testutil.h"
 
 namespace repro {
 namespace {
@@ -299,6 +304,50 @@ TEST(CompareTest, ReportListsNumericsAffectingDifferencesFirst) {
   ASSERT_NE(omp, std::string::npos) << text;
   ASSERT_NE(host, std::string::npos) << text;
   EXPECT_LT(omp, host);
+}
+
+// A tracked directory is named by its files, from the manifests in the two run directories.
+TEST(CompareTest, DirectoryDifferenceNamesFilesFromTheManifests) {
+  testing::TempDir dir;
+  proto::DataManifest ma, mb;
+  auto add = [](proto::DataManifest& m, const std::string& path, const std::string& digest) {
+    auto* e = m.add_entries();
+    e->set_path(path);
+    e->set_size(1);
+    e->set_xxh3(digest);
+  };
+  add(ma, "labels.csv", "1");
+  add(mb, "labels.csv", "2");
+  add(mb, "new.png", "3");
+  proto::RunRecord a, b;
+  const std::string da = dir / "a", db = dir / "b";
+  for (const auto& [h, m, run] : {std::make_tuple(&a, &ma, da), std::make_tuple(&b, &mb, db)}) {
+    std::filesystem::create_directories(run + "/data");
+    testing::write_file(run + "/data/argv-1.manifest.pb", m->SerializeAsString());
+    auto* f = h->mutable_data()->add_files();
+    f->set_role("argv[1]");
+    f->set_path("data/train");
+    f->set_directory(true);
+    f->set_file_count(m->entries_size());
+    f->set_xxh3(manifest_digest(*m));
+    f->set_manifest("data/argv-1.manifest.pb");
+    f->set_tracked_by(proto::TRACKED_BY_ARGV);
+  }
+  const auto find = [](const std::vector<proto::Difference>& diffs) -> const proto::Difference* {
+    for (const auto& d : diffs) {
+      if (d.field() == "data.files[argv[1]].files") return &d;
+    }
+    return nullptr;
+  };
+  const auto named = header_differences(a, b, da, db);
+  const auto* d = find(named);
+  ASSERT_NE(d, nullptr);
+  EXPECT_TRUE(d->affects_numerics());
+  EXPECT_EQ(d->explanation(), "data/train: 1 file added, 1 changed (added: new.png; changed: labels.csv)");
+  EXPECT_EQ(d->a(), manifest_digest(ma));
+  const auto counted = header_differences(a, b);
+  ASSERT_NE(find(counted), nullptr);
+  EXPECT_EQ(find(counted)->explanation(), "data/train: content changed (1 files vs 2 files)");
 }
 
 }  // namespace

@@ -41,8 +41,12 @@ Tolerance tolerance_of(const proto::RunConfig& config);
 proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const Tolerance& tolerance = {});
 
 // The differences between two run headers (config, seeds, data, code, environment, model),
-// each with its explanation; also part of compare_runs' report.
-std::vector<proto::Difference> header_differences(const proto::RunRecord& a, const proto::RunRecord& b);
+// each with its explanation; also part of compare_runs' report. A tracked directory whose
+// digest differs is named by its files ("data/train: 2,000 files added, 1 changed (added: ...)",
+// field "data.files[<role>].files") from the manifests in the run directories `dir_a` and
+// `dir_b`; without them (or when a manifest is unreadable) by its file counts only.
+std::vector<proto::Difference> header_differences(const proto::RunRecord& a, const proto::RunRecord& b,
+                                                  const std::string& dir_a = "", const std::string& dir_b = "");
 
 // Text: first the verdict and summary, then the named causes (differences table, numerics-
 // affecting first), then the numbers (steps compared, first divergent step, max diffs,

@@ -193,7 +193,11 @@ const char* verdict_word(proto::Verdict v) {
 
 std::string first_cause(const proto::ComparisonReport& r) {
   for (const auto& d : r.differences()) {
-    if (d.affects_numerics()) return d.field() + " " + d.a() + " vs " + d.b();
+    if (!d.affects_numerics()) continue;
+    // A directory's digests say less than what changed in it.
+    const bool directory =
+        d.category() == "data" && d.field().size() > 6 && d.field().compare(d.field().size() - 6, 6, ".files") == 0;
+    return directory ? d.field() + ": " + d.explanation() : d.field() + " " + d.a() + " vs " + d.b();
   }
   return "";
 }
@@ -220,7 +224,7 @@ proto::ComparisonReport compare_runs(const RunData& a, const RunData& b, const T
   r.mutable_tolerance()->set_from_step(tolerance.from_step);
   r.set_steps_a(static_cast<int64_t>(a.steps.size()));
   r.set_steps_b(static_cast<int64_t>(b.steps.size()));
-  for (auto& d : header_differences(a.header, b.header)) *r.add_differences() = std::move(d);
+  for (auto& d : header_differences(a.header, b.header, a.dir, b.dir)) *r.add_differences() = std::move(d);
   internal::name_patched_files(a, b, r.mutable_differences());
 
   const auto common = common_steps(a, b);

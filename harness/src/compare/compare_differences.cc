@@ -10,6 +10,8 @@
 
 #include "compare/compare_differences.h"
 #include "repro/compare.h"
+#include "repro/data.h"
+#include "repro/error.h"
 #include "run/code_patch.h"
 #include "util/exact.h"
 
@@ -29,6 +31,18 @@ void DifferenceList::add(const std::string& category, const std::string& field, 
   const auto short_text = [](const std::string& s) { return s.size() <= 40 && s.find('\n') == std::string::npos; };
   const std::string values = short_text(a) && short_text(b) ? " " + or_none(a) + " vs " + or_none(b) : "";
   d.set_explanation(what + values + (why.empty() ? "" : ": " + why));
+  items_.push_back(std::move(d));
+}
+
+void DifferenceList::add_explained(const std::string& category, const std::string& field, const std::string& a,
+                                   const std::string& b, bool affects_numerics, const std::string& explanation) {
+  proto::Difference d;
+  d.set_category(category);
+  d.set_field(field);
+  d.set_a(a);
+  d.set_b(b);
+  d.set_affects_numerics(affects_numerics);
+  d.set_explanation(explanation);
   items_.push_back(std::move(d));
 }
 
@@ -169,7 +183,23 @@ std::string file_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-void add_data_differences(const proto::DataFingerprint& a, const proto::DataFingerprint& b, DifferenceList& out) {
+// A directory's files, named against the two runs' manifests when both can be read.
+std::string directory_change(const proto::InputFile& fa, const proto::InputFile& fb, const std::string& dir_a,
+                             const std::string& dir_b) {
+  if (!dir_a.empty() && !dir_b.empty() && !fa.manifest().empty() && !fb.manifest().empty()) {
+    try {
+      return describe_diff(fb.path(), diff_manifests(read_manifest(dir_a + "/" + fa.manifest()),
+                                                     read_manifest(dir_b + "/" + fb.manifest())));
+    } catch (const Error&) {
+      // a run directory without its manifest: named by its counts below
+    }
+  }
+  return fb.path() + ": content changed (" + std::to_string(fa.file_count()) + " files vs " +
+         std::to_string(fb.file_count()) + ")";
+}
+
+void add_data_differences(const proto::DataFingerprint& a, const proto::DataFingerprint& b, const std::string& dir_a,
+                          const std::string& dir_b, DifferenceList& out) {
   out.add("data", "data.source", a.source(), b.source(), true, "data source", "other data");
   std::map<std::string, std::pair<const proto::InputFile*, const proto::InputFile*>> by_role;
   for (const auto& f : a.files()) by_role[f.role()].first = &f;
@@ -184,6 +214,13 @@ void add_data_differences(const proto::DataFingerprint& a, const proto::DataFing
       continue;
     }
     out.add("data", field + ".path", fa->path(), fb->path(), false, role + " path", "");
+    if (fa->directory() && fb->directory()) {
+      if (fa->xxh3() != fb->xxh3()) {
+        out.add_explained("data", field + ".files", fa->xxh3(), fb->xxh3(), true,
+                          directory_change(*fa, *fb, dir_a, dir_b));
+      }
+      continue;
+    }
     if (fa->size() != fb->size() || fa->xxh3() != fb->xxh3()) {
       out.add("data", field + ".xxh3", fa->xxh3(), fb->xxh3(), true, file_name(fb->path()) + " content changed", "");
     }
@@ -297,11 +334,12 @@ void name_patched_files(const RunData& a, const RunData& b,
 
 }  // namespace internal
 
-std::vector<proto::Difference> header_differences(const proto::RunRecord& a, const proto::RunRecord& b) {
+std::vector<proto::Difference> header_differences(const proto::RunRecord& a, const proto::RunRecord& b,
+                                                  const std::string& dir_a, const std::string& dir_b) {
   DifferenceList out;
   walk_config(a.config(), b.config(), "", out);
   add_seed_differences(a, b, out);
-  add_data_differences(a.data(), b.data(), out);
+  add_data_differences(a.data(), b.data(), dir_a, dir_b, out);
   add_code_differences(a.code(), b.code(), out);
   out.add("run", "origin", a.origin(), b.origin(), false, "origin", "");
   internal::add_environment_differences(a.environment(), b.environment(), out);

@@ -17,6 +17,9 @@ class DifferenceList {
   // Adds one difference when `a` != `b`; `explanation` is prefixed with "<what> <a> vs <b>: ".
   void add(const std::string& category, const std::string& field, const std::string& a, const std::string& b,
            bool affects_numerics, const std::string& what, const std::string& why);
+  // Adds one difference whose explanation is given whole (no values prefixed).
+  void add_explained(const std::string& category, const std::string& field, const std::string& a, const std::string& b,
+                     bool affects_numerics, const std::string& explanation);
   std::vector<proto::Difference> take() { return std::move(items_); }
 
  private:

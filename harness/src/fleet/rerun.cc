@@ -8,12 +8,14 @@
 
 #include "repro/compare.h"
 #include "repro/config.h"
+#include "repro/data.h"
 #include "repro/digest.h"
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "run/code_patch.h"
 #include "run/run_identity.h"
 #include "util/child.h"
+#include "util/env_names.h"
 #include "util/process.h"
 
 namespace repro {
@@ -33,28 +35,72 @@ proto::Difference difference(const std::string& category, const std::string& fie
   return d;
 }
 
+// One changed input, and whether it refuses a rerun (a command-line path does not: it may be
+// an output of the run).
+struct InputChange {
+  proto::Difference difference;
+  bool refuses = true;
+};
+
 // Adds a difference when the file's content is no longer the recorded one.
 void check_file(const proto::InputFile& f, const std::string& category, const std::string& field,
-                std::vector<proto::Difference>& changed) {
+                std::vector<InputChange>& changed) {
   const std::string name = fs::path(f.path()).filename().string();
   std::uint64_t size = 0;
   std::string now;
   try {
     now = digest_file(f.path(), &size);
   } catch (const Error&) {
-    changed.push_back(difference(category, field, f.xxh3(), "(missing)", name + " is gone or unreadable: " + f.path()));
+    changed.push_back(
+        {difference(category, field, f.xxh3(), "(missing)", name + " is gone or unreadable: " + f.path())});
     return;
   }
   if (now != f.xxh3() || size != f.size()) {
-    changed.push_back(difference(category, field, f.xxh3(), now, name + " content changed since the run: " + f.path()));
+    changed.push_back(
+        {difference(category, field, f.xxh3(), now, name + " content changed since the run: " + f.path())});
   }
 }
 
-}  // namespace
+// A file or directory tracked by the Session (track_data, or the command line), digested again
+// through the digest cache; a directory's change is named file by file against the manifest
+// recorded in `run_dir`.
+void check_tracked(const proto::InputFile& f, const std::string& run_dir, const DigestOptions& digest,
+                   std::vector<InputChange>& changed) {
+  const std::string field = "data.files[" + f.role() + "]";
+  const std::string where = f.absolute_path().empty() ? f.path() : f.absolute_path();
+  const bool refuses = f.tracked_by() != proto::TRACKED_BY_ARGV;
+  PathDigest now;
+  try {
+    now = digest_path(where, digest);
+  } catch (const Error& e) {
+    changed.push_back(
+        {difference("data", field, f.xxh3(), "(missing)", f.path() + " is gone or unreadable: " + e.what()), refuses});
+    return;
+  }
+  if (now.xxh3 == f.xxh3() && now.directory == f.directory()) return;
+  std::string explanation;
+  if (f.directory() && now.directory && !run_dir.empty() && !f.manifest().empty()) {
+    try {
+      const proto::DataManifest recorded = read_manifest(run_dir + "/" + f.manifest());
+      explanation = describe_diff(f.path(), diff_manifests(recorded, now.manifest)) + " since the run";
+    } catch (const Error& e) {
+      spdlog::warn("cannot name the files that changed: {}", e.what());
+    }
+  }
+  if (explanation.empty()) explanation = f.path() + " content changed since the run: " + where;
+  changed.push_back({difference("data", field, f.xxh3(), now.xxh3, explanation), refuses});
+}
 
-std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record) {
-  std::vector<proto::Difference> changed;
-  for (const auto& f : record.data().files()) check_file(f, "data", "data.files[" + f.role() + "]", changed);
+std::vector<InputChange> input_changes(const proto::RunRecord& record, const std::string& run_dir,
+                                       const DigestOptions& digest) {
+  std::vector<InputChange> changed;
+  for (const auto& f : record.data().files()) {
+    if (f.tracked_by() == proto::TRACKED_BY_CONFIG) {
+      check_file(f, "data", "data.files[" + f.role() + "]", changed);
+    } else {
+      check_tracked(f, run_dir, digest, changed);
+    }
+  }
   if (!record.model().file().path().empty()) check_file(record.model().file(), "model", "model.file", changed);
   if (record.origin() != "repro run" && !record.code().executable_path().empty()) {
     const auto& code = record.code();
@@ -65,10 +111,19 @@ std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record) {
       now = "(missing)";
     }
     if (now != code.executable_xxh3()) {
-      changed.push_back(difference("code", "code.executable_xxh3", code.executable_xxh3(), now,
-                                   "executable changed since the run: " + code.executable_path()));
+      changed.push_back({difference("code", "code.executable_xxh3", code.executable_xxh3(), now,
+                                    "executable changed since the run: " + code.executable_path())});
     }
   }
+  return changed;
+}
+
+}  // namespace
+
+std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record, const std::string& run_dir,
+                                              const DigestOptions& digest) {
+  std::vector<proto::Difference> changed;
+  for (auto& c : input_changes(record, run_dir, digest)) changed.push_back(std::move(c.difference));
   return changed;
 }
 
@@ -81,12 +136,18 @@ std::string allowing_option(const proto::Difference& changed) {
 RerunResult rerun(const RunData& original, const RerunOptions& options) {
   const auto& h = original.header;
   RerunResult result;
-  for (const auto& d : changed_inputs(h)) {
+  DigestOptions digest;
+  digest.rehash = options.rehash;
+  for (auto& [d, refuses] : input_changes(h, original.dir, digest)) {
     const bool allowed = d.category() == "data"    ? options.allow_data_change
                          : d.category() == "model" ? options.allow_model_change
                                                    : options.allow_changed_code;
-    if (allowed) {
+    if (!refuses) {
+      spdlog::warn("{} (a path on the command line: named in the report, not refused)", d.explanation());
+      result.allowed.push_back(d);
+    } else if (allowed) {
       spdlog::warn("rerunning anyway: {}", d.explanation());
+      result.allowed.push_back(d);
     } else {
       result.refused.push_back(d);
     }
@@ -124,6 +185,7 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   env.rerun_of = h.run_id();
   env.drop = is_numerics_variable;
   for (const auto& [k, v] : h.environment().numerics_env()) env.set[k] = v;
+  if (options.rehash) env.set[internal::kEnvRehash] = "1";
   for (const auto& [k, v] : options.extra_env) env.set[k] = v;
   child.env = internal::child_environment(env);
   child.stdout_path = "-2";
@@ -162,7 +224,14 @@ proto::ComparisonReport rerun_and_compare(const RunData& original, const RerunOp
                                           const Tolerance& tolerance) {
   const RerunResult result = rerun(original, options);
   if (!result.refused.empty()) return refusal_report(original, result.refused);
-  return compare_runs(original, read_run(result.run_dir), tolerance);
+  proto::ComparisonReport report = compare_runs(original, read_run(result.run_dir), tolerance);
+  // What it ran despite is named even where the two headers agree on it.
+  for (const auto& d : result.allowed) {
+    bool named = false;
+    for (const auto& r : report.differences()) named = named || r.field().rfind(d.field(), 0) == 0;
+    if (!named) *report.add_differences() = d;
+  }
+  return report;
 }
 
 }  // namespace repro

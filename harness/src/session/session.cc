@@ -133,6 +133,7 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   if (!code_patch.empty() && !internal::write_code_patch(s.writer->dir(), code_patch, h.mutable_code())) {
     s.write_header();
   }
+  if (s.options.track_argv) s.track_command_line();
 }
 
 Session::~Session() {

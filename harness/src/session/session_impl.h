@@ -59,6 +59,10 @@ struct Session::Impl {
   struct sigaction old_int {
   }, old_term{};
 
+  // Tracks the command line's files and directories (SessionOptions::track_argv) once the run
+  // directory exists (session_data.cc).
+  void track_command_line();
+
   void write_header() {
     writer->write_header(header);
     header_dirty = false;

@@ -12,6 +12,7 @@
 #include "env/environment_diff.h"
 #include "repro/checkpoint.h"
 #include "repro/config.h"
+#include "repro/data.h"
 #include "repro/determinism.h"
 #include "repro/error.h"
 #include "run/run_identity.h"
@@ -23,12 +24,26 @@ namespace {
 std::vector<std::string> data_differences(const proto::DataFingerprint& recorded, const proto::DataConfig& data) {
   std::vector<std::string> out;
   const auto now = fingerprint_data_files(data);
-  if (static_cast<int>(now.size()) != recorded.files_size()) {
-    out.push_back("data files: " + std::to_string(recorded.files_size()) + " -> " + std::to_string(now.size()));
+  // The config's files, in order; what a Session tracked (track_data, the command line) by path.
+  std::vector<const proto::InputFile*> config_files;
+  for (const auto& r : recorded.files()) {
+    if (r.tracked_by() == proto::TRACKED_BY_CONFIG) {
+      config_files.push_back(&r);
+      continue;
+    }
+    std::string xxh3 = "(unreadable)";
+    try {
+      xxh3 = digest_path(r.absolute_path().empty() ? r.path() : r.absolute_path()).xxh3;
+    } catch (const Error&) {
+    }
+    if (xxh3 != r.xxh3()) out.push_back("data " + r.role() + " " + r.path() + ": xxh3 " + r.xxh3() + " -> " + xxh3);
+  }
+  if (now.size() != config_files.size()) {
+    out.push_back("data files: " + std::to_string(config_files.size()) + " -> " + std::to_string(now.size()));
     return out;
   }
   for (std::size_t i = 0; i < now.size(); ++i) {
-    const auto& r = recorded.files(static_cast<int>(i));
+    const auto& r = *config_files[i];
     if (r.xxh3() != now[i].xxh3())
       out.push_back("data file " + now[i].path() + ": xxh3 " + r.xxh3() + " -> " + now[i].xxh3());
   }
