@@ -13,9 +13,9 @@ namespace repro {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::run_repro;
 using testing::ScriptNetFault;
+using ::testing::StartsWith;
 
 // Synthetic clusters (16 features, 4 classes) and SGD, as torchscript_cli_test trains them.
 std::string write_config(const testing::TempDir& dir, ScriptNetFault fault) {
@@ -79,8 +79,8 @@ TEST(DoctorTorchScriptCliTest, HealthyModulePassesWithEveryLayerTraced) {
   for (const auto& f : check_named(report, "dead_units").figures()) {
     if (f.name().rfind("dead_fraction: ", 0) == 0) layers.push_back(f.name().substr(15));
   }
-  EXPECT_THAT(layers, ::testing::ElementsAre(StartsWith("fc1 (aten::"), "aten::relu after fc1",
-                                             StartsWith("fc2 (aten::")));
+  EXPECT_THAT(layers,
+              ::testing::ElementsAre(StartsWith("fc1 (aten::"), "aten::relu after fc1", StartsWith("fc2 (aten::")));
 }
 
 TEST(DoctorTorchScriptCliTest, NanInALayerOutputFailsFiniteNamingTheLayer) {

@@ -19,7 +19,8 @@ namespace repro::internal {
 namespace {
 
 struct Trace {
-  std::unordered_map<const void*, std::string> owner;  // parameter TensorImpl -> module path
+  std::unordered_map<const void*, std::string> owner;  // parameter (or view of one) TensorImpl -> module path
+  std::vector<at::Tensor> views;                       // views of parameters in `owner`, kept alive
   std::string last_owner;
   std::map<std::string, int> seen;
   std::vector<LayerOutput> layers;
@@ -78,17 +79,23 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* context) {
   const auto& inputs = *static_cast<OpInputs*>(context);
   const std::string op = fn.name();
   const std::string& owner = inputs.owner;
-  std::string name =
+  const std::string name =
       owner.empty() ? (t->last_owner.empty() ? op : op + " after " + t->last_owner) : owner + " (" + op + ")";
-  if (!owner.empty()) t->last_owner = owner;
   const auto schema = fn.operator_schema();
   const c10::ArrayRef<c10::IValue> all(fn.outputs());
   for (const auto& out : last(all, schema ? schema->returns().size() : all.size())) {
     if (!out.isTensor()) continue;
     const at::Tensor tensor = out.toTensor();
-    if (!tensor.defined() || !tensor.is_floating_point() || is_view(tensor, inputs)) continue;
+    if (!tensor.defined() || !tensor.is_floating_point()) continue;
+    if (is_view(tensor, inputs)) {
+      // A view of a parameter (t, detach: the TorchScript executor detaches a differentiable
+      // graph's inputs) still belongs to its module, for the op that consumes it.
+      if (!owner.empty() && t->owner.emplace(tensor.unsafeGetTensorImpl(), owner).second) t->views.push_back(tensor);
+      continue;
+    }
     const int n = ++t->seen[name];
     t->layers.push_back({n == 1 ? name : name + " #" + std::to_string(n), tensor.detach()});
+    if (!owner.empty()) t->last_owner = owner;
     break;  // the first tensor output is the layer's output (batch_norm also returns its statistics)
   }
 }
