@@ -4,6 +4,8 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <memory>
 #include <string>
 
 namespace repro::testing {
@@ -39,6 +41,42 @@ inline void write_torchscript_fixture(const std::string& path, int64_t features,
         return torch.linear(h, self.fc2_weight, self.fc2_bias)
   )");
   m.save(path);
+}
+
+// What write_torchscript_net's module does wrong, if anything.
+enum class ScriptNetFault {
+  kNone,
+  kDeadRelu,  // fc1's bias is -100: its ReLU is zero for every input, a dead layer
+  kNanLayer,  // fc1's output goes through torch.log: NaN for its negative elements
+};
+
+// A TorchScript module with submodules, as torch.jit.script would save
+//   class Net(nn.Module):  # fc1 = Linear(features, hidden), fc2 = Linear(hidden, classes)
+//       def forward(self, x): return self.fc2(torch.relu(self.fc1(torch.flatten(x, 1))))
+// (as its saved code spells it: self.fc2.forward(...), which is what a C++ define needs)
+// (torch.log around self.fc1(...) for kNanLayer); parameters fc1.weight, fc1.bias, fc2.weight,
+// fc2.bias drawn from a generator seeded with `seed`.
+inline void write_torchscript_net(const std::string& path, int64_t features, int64_t classes, ScriptNetFault fault,
+                                  int64_t hidden = 32, std::uint64_t seed = 7) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto cu = std::make_shared<torch::jit::CompilationUnit>();
+  auto linear = [&](int64_t in, int64_t out, double bias) {
+    torch::jit::Module m("__torch__.fixture.Linear", cu, /*shouldMangle=*/true);
+    m.register_attribute("training", c10::BoolType::get(), true);
+    m.register_parameter("weight", (at::randn({out, in}, gen) * (1.0 / std::sqrt(in))).requires_grad_(true), false);
+    const at::Tensor b = bias != 0 ? at::full({out}, bias) : at::randn({out}, gen) * 0.1;
+    m.register_parameter("bias", b.requires_grad_(true), false);
+    m.define("def forward(self, x):\n    return torch.linear(x, self.weight, self.bias)\n");
+    return m;
+  };
+  torch::jit::Module net("__torch__.fixture.Net", cu, /*shouldMangle=*/true);
+  net.register_attribute("training", c10::BoolType::get(), true);
+  net.register_module("fc1", linear(features, hidden, fault == ScriptNetFault::kDeadRelu ? -100.0 : 0.0));
+  net.register_module("fc2", linear(hidden, classes, 0.0));
+  const std::string h = fault == ScriptNetFault::kNanLayer ? "torch.log(self.fc1.forward(torch.flatten(x, 1)))"
+                                                           : "self.fc1.forward(torch.flatten(x, 1))";
+  net.define("def forward(self, x):\n    return self.fc2.forward(torch.relu(" + h + "))\n");
+  net.save(path);
 }
 
 }  // namespace repro::testing

@@ -19,8 +19,10 @@ int run_doctor(const Args& args) {
                          "0.05 within 300 steps), finite (no NaN/Inf in parameters, layer outputs, loss, gradients\n"
                          "over 30 steps) and dead_units (no layer with more than 50% of its units zero for every\n"
                          "sample of a batch). Each check prints PASS or FAIL, the parameter or layer concerned, and\n"
-                         "its figures. Nothing is recorded.\n"
-                         "Exit: 0 every check passed, 1 a check failed, 2 bad config, flag or data."};
+                         "its figures, or SKIP and why when it could not see what it checks (no layer output traced).\n"
+                         "Nothing is recorded.\n"
+                         "Exit: 0 no check failed (skipped ones are named), 1 a check failed, 2 bad config, flag or\n"
+                         "data."};
   po::options_description options("options");
   add_config_options(options);
   po::variables_map vm;

@@ -32,10 +32,18 @@
 // while a dead one is zero whatever the input. Both fractions are in the figures.
 //
 // Layer outputs come from the op trace: the outputs of every top-level ATen op the forward runs
-// (RecordFunction), named after the module whose parameters the op consumes ("hidden.0
-// (aten::linear)") or after the last such module ("aten::relu after hidden.0"). Outputs that are
-// views of an input (flatten, an eval-mode dropout) are not layers. This works for any module,
-// C++ or TorchScript, whatever its forward does.
+// on the calling thread (RecordFunction), named after the module whose parameters the op
+// consumes ("hidden.0 (aten::linear)") or after the last such module ("aten::relu after
+// hidden.0"). Outputs that are views of an input (flatten, an eval-mode dropout) are not layers.
+// This works for any module, C++ or TorchScript (the interpreter's ops; a TorchScript submodule
+// `fc1` with parameters fc1.weight and fc1.bias names "fc1 (aten::linear)"), whatever its
+// forward does. Where no layer output can be seen (a forward that runs its ops on another
+// thread, or in one compiled kernel), dead_units is SKIPPED with that reason and finite says
+// it checked parameters, loss and gradients only: a check that saw nothing never passes.
+//
+// Each check ends PASS, FAIL or SKIP (DoctorCheck.passed / .skipped). A skipped check does not
+// fail the report: `repro doctor` exits 0 and names it in its summary ("5 of 6 checks passed,
+// 1 skipped: dead_units"), EXPECT_MODEL_HEALTHY accepts it, EXPECT_DOCTOR_PASS does not.
 //
 //   repro::DoctorTarget target = repro::doctor_target(net.ptr(),
 //       [&](const at::Tensor& x) { return net->forward(x); },
@@ -125,7 +133,7 @@ proto::DoctorCheck check_can_fit(DoctorTarget& target, const DoctorOptions& opti
 proto::DoctorCheck check_finite(DoctorTarget& target, const DoctorOptions& options = {});
 proto::DoctorCheck check_dead_units(DoctorTarget& target, const DoctorOptions& options = {});
 
-// Every check, in the order of the table; `passed` when all pass.
+// Every check, in the order of the table; `passed` when none fails (each passed or skipped).
 proto::DoctorReport run_doctor(DoctorTarget& target, const DoctorOptions& options = {});
 
 // A target for a config's model and data, built exactly as the built-in trainer builds them
@@ -140,12 +148,14 @@ DoctorTarget doctor_target(const proto::RunConfig& config);
 // run_doctor(doctor_target(config)) with options.batch_size = train.batch_size.
 proto::DoctorReport run_doctor(const proto::RunConfig& config, DoctorOptions options = {});
 
-// Text: the verdict, then one line per check (PASS/FAIL, name, subject, detail), then the figures.
+// Text: the verdict ("all 6 checks passed", "1 of 6 checks failed: finite", with "; 1 skipped:
+// dead_units" when a check was skipped), then one line per check (PASS/FAIL/SKIP, name,
+// subject, detail), then the figures.
 std::string format_doctor_report(const proto::DoctorReport& report);
 // One check as text: "FAIL finite [hidden.0.weight]: ..." followed by its figures.
 std::string format_doctor_check(const proto::DoctorCheck& check);
 
-// 0 when every check passed, 1 otherwise.
+// 0 when no check failed (each passed or was skipped), 1 otherwise.
 int exit_code_of(const proto::DoctorReport& report);
 
 }  // namespace repro

@@ -52,11 +52,15 @@
 //          ...
 //
 // The macros (ASSERT_ variants stop the test):
-//   EXPECT_MODEL_HEALTHY(target[, options])          every check passes
-//   EXPECT_DOCTOR_PASS(check, target[, options])     check_<check> passes
+//   EXPECT_MODEL_HEALTHY(target[, options])          no check fails
+//   EXPECT_DOCTOR_PASS(check, target[, options])     check_<check> passes (a skipped check does not)
 //   EXPECT_DOCTOR_FAIL(check, subject, target[, options])
 //       check_<check> fails, and `subject` (a parameter, layer or "loss"; "" for any) is the
 //       subject it names or one of its offenders
+// A check that cannot see what it examines is skipped, neither passed nor failed (dead_units
+// when no layer output can be traced, repro/doctor.h): EXPECT_MODEL_HEALTHY accepts it, as
+// `repro doctor` exits 0 naming it, while EXPECT_DOCTOR_PASS and EXPECT_DOCTOR_FAIL do not, so
+// a test that asks for a check by name learns that it saw nothing.
 // The checks leave the model as they found it (parameters, buffers, dropout mode).
 #pragma once
 
@@ -93,16 +97,21 @@ DoctorTarget target(std::shared_ptr<ModuleType> model, at::Tensor inputs, at::Te
       std::move(targets));
 }
 
-// Success when `check` passed; otherwise a failure carrying the check's text and figures.
+// Success when `check` passed; otherwise (failed or skipped) a failure carrying the check's text
+// and figures.
 inline ::testing::AssertionResult doctor_passes(const proto::DoctorCheck& check) {
   if (check.passed()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "Doctor check " << check.name() << " failed:\n" << format_doctor_check(check);
+  return ::testing::AssertionFailure() << "Doctor check " << check.name()
+                                       << (check.skipped() ? " was skipped" : " failed") << ":\n"
+                                       << format_doctor_check(check);
 }
 
-// Success when `check` failed naming `subject` (its subject or one of its offenders; "" for any).
+// Success when `check` failed naming `subject` (its subject or one of its offenders; "" for any);
+// a skipped check did not fail.
 inline ::testing::AssertionResult doctor_fails(const proto::DoctorCheck& check, const std::string& subject) {
-  if (check.passed()) {
-    return ::testing::AssertionFailure() << "Doctor check " << check.name() << " passed, expected it to fail"
+  if (check.passed() || check.skipped()) {
+    return ::testing::AssertionFailure() << "Doctor check " << check.name()
+                                         << (check.skipped() ? " was skipped" : " passed") << ", expected it to fail"
                                          << (subject.empty() ? "" : " naming " + subject) << ":\n"
                                          << format_doctor_check(check);
   }
@@ -114,7 +123,8 @@ inline ::testing::AssertionResult doctor_fails(const proto::DoctorCheck& check, 
                                        << format_doctor_check(check);
 }
 
-// Success when every check of `report` passed; otherwise the whole report.
+// Success when no check of `report` failed (each passed or was skipped); otherwise the whole
+// report.
 inline ::testing::AssertionResult doctor_healthy(const proto::DoctorReport& report) {
   if (report.passed()) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << format_doctor_report(report);

@@ -4,10 +4,23 @@
 #include "repro/doctor.h"
 
 namespace repro {
+namespace {
+
+// " smoke finite", the names of the checks `pick` selects.
+template <typename Pick>
+std::string names_of(const proto::DoctorReport& report, Pick pick) {
+  std::string out;
+  for (const auto& c : report.checks()) {
+    if (pick(c)) out += " " + c.name();
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string format_doctor_check(const proto::DoctorCheck& check) {
   std::ostringstream out;
-  out << (check.passed() ? "PASS " : "FAIL ") << check.name();
+  out << (check.passed() ? "PASS " : check.skipped() ? "SKIP " : "FAIL ") << check.name();
   if (!check.subject().empty()) out << " [" << check.subject() << "]";
   out << ": " << check.detail() << "\n";
   for (const auto& f : check.figures()) out << "       " << f.name() << " = " << f.value() << "\n";
@@ -15,17 +28,24 @@ std::string format_doctor_check(const proto::DoctorCheck& check) {
 }
 
 std::string format_doctor_report(const proto::DoctorReport& report) {
-  int failed = 0;
-  for (const auto& c : report.checks()) failed += c.passed() ? 0 : 1;
+  int failed = 0, skipped = 0;
+  for (const auto& c : report.checks()) {
+    skipped += c.skipped() ? 1 : 0;
+    failed += c.passed() || c.skipped() ? 0 : 1;
+  }
   std::ostringstream out;
   out << "doctor: " << report.model() << ": ";
-  if (failed == 0) {
+  if (failed == 0 && skipped == 0) {
     out << "all " << report.checks_size() << " checks passed";
+  } else if (failed == 0) {
+    out << (report.checks_size() - skipped) << " of " << report.checks_size() << " checks passed";
   } else {
-    out << failed << " of " << report.checks_size() << " checks failed:";
-    for (const auto& c : report.checks()) {
-      if (!c.passed()) out << " " << c.name();
-    }
+    out << failed << " of " << report.checks_size() << " checks failed:"
+        << names_of(report, [](const proto::DoctorCheck& c) { return !c.passed() && !c.skipped(); });
+  }
+  if (skipped > 0) {
+    out << (failed == 0 ? ", " : "; ") << skipped
+        << " skipped:" << names_of(report, [](const proto::DoctorCheck& c) { return c.skipped(); });
   }
   if (report.seed() != 0) out << " (seed " << report.seed() << ")";
   out << "\n";

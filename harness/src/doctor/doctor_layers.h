@@ -15,6 +15,11 @@ struct LayerOutput {
   at::Tensor output;
 };
 
+// Why a check of layer outputs saw none (the detail of a skipped dead_units check).
+inline constexpr const char* kNoLayersTraced =
+    "no layer output traced: the forward ran no ATen op that the op trace sees on the calling thread "
+    "(a forward on another thread, or one compiled into a single kernel, cannot be traced)";
+
 // Runs `forward` on this thread while tracing the top-level ATen ops it calls, and returns the
 // floating-point outputs of those ops that are not views of their inputs, in call order, named
 // after `parameters` (see repro/doctor.h). `forward`'s result is returned through `result`.

@@ -52,6 +52,7 @@ proto::DoctorCheck check_finite(DoctorTarget& target, const DoctorOptions& optio
     internal::RestoreOnExit restore(target, false);
     auto optimizer = target.make_optimizer();
     int64_t steps = 0;
+    std::size_t layer_outputs = 0;  // traced at the last step
     auto report = [&](const std::string& where, const std::optional<std::pair<std::string, std::string>>& found) {
       if (!found) return false;
       fail(check, found->first, where + ": " + found->first + " has " + found->second);
@@ -63,6 +64,7 @@ proto::DoctorCheck check_finite(DoctorTarget& target, const DoctorOptions& optio
       const auto [x, y] = internal::batch(target, steps, options.batch_size);
       std::vector<internal::LayerOutput> layers;
       const at::Tensor loss = internal::train_step(target, *optimizer, x, y, &layers);
+      layer_outputs = layers.size();
       // In the order they were computed: layer outputs, loss, gradients, then the update.
       if (report(at_step + ", layer output", first_nonfinite(layer_tensors(layers))) ||
           report(at_step, first_nonfinite({{"loss", loss}})) ||
@@ -72,8 +74,14 @@ proto::DoctorCheck check_finite(DoctorTarget& target, const DoctorOptions& optio
       }
     }
     add_figure(check, "steps", static_cast<double>(check.passed() ? steps : steps + 1));
+    add_figure(check, "layer_outputs", static_cast<double>(layer_outputs));
     if (check.passed()) {
-      check.set_detail("parameters, layer outputs, loss and gradients finite over " + std::to_string(steps) + " steps");
+      // Only what was seen is claimed: without traced layers, parameters, loss and gradients.
+      const std::string over = " finite over " + std::to_string(steps) + " steps";
+      check.set_detail(
+          layer_outputs == 0
+              ? "parameters, loss and gradients" + over + "; layer outputs not checked: " + internal::kNoLayersTraced
+              : "parameters, " + std::to_string(layer_outputs) + " layer outputs, loss and gradients" + over);
     }
   });
 }
@@ -105,10 +113,11 @@ proto::DoctorCheck check_dead_units(DoctorTarget& target, const DoctorOptions& o
                  std::to_string(x.size(0)) + " samples of a batch (limit " + fmt(100 * options.dead_fraction) + "%)");
       }
     }
-    if (check.passed()) {
-      check.set_detail(layers.empty() ? "no layer outputs traced"
-                                      : std::to_string(layers.size()) + " layers; the most dead units: " + worst +
-                                            ", " + fmt(100 * worst_fraction) + "%");
+    if (layers.empty()) {
+      internal::skip(check, internal::kNoLayersTraced);  // a check that saw nothing does not pass
+    } else if (check.passed()) {
+      check.set_detail(std::to_string(layers.size()) + " layers; the most dead units: " + worst + ", " +
+                       fmt(100 * worst_fraction) + "%");
     }
   });
 }

@@ -115,12 +115,20 @@ void add_figure(proto::DoctorCheck& check, const std::string& name, double value
 }
 
 void fail(proto::DoctorCheck& check, const std::string& subject, const std::string& detail) {
-  if (check.passed()) {  // the first failure names the subject and gives the detail
+  if (check.passed() || check.skipped()) {  // the first failure names the subject and gives the detail
     check.set_passed(false);
+    check.set_skipped(false);
     check.set_subject(subject);
     check.set_detail(detail);
   }
   if (!subject.empty()) check.add_offenders(subject);
+}
+
+void skip(proto::DoctorCheck& check, const std::string& reason) {
+  check.set_passed(false);
+  check.set_skipped(true);
+  check.clear_subject();
+  check.set_detail(reason);
 }
 
 std::string fmt(double value) {

@@ -53,6 +53,8 @@ proto::DoctorCheck run_check(const std::string& name, const std::function<void(p
 void add_figure(proto::DoctorCheck& check, const std::string& name, double value);
 // Marks `check` failed, naming `subject` (also appended to offenders when not empty).
 void fail(proto::DoctorCheck& check, const std::string& subject, const std::string& detail);
+// Marks `check` skipped (neither passed nor failed) with `reason` as its detail.
+void skip(proto::DoctorCheck& check, const std::string& reason);
 // "2.31" — a figure for a detail line (6 significant digits).
 std::string fmt(double value);
 
