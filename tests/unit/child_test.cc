@@ -98,7 +98,9 @@ TEST(ChildTest, EnvironmentDropsReexecutedAndSetsTheRunDirectory) {
   EXPECT_EQ(env.at("REPRO_TRACE_STEP"), "2");
   EXPECT_EQ(env.at("PATH"), std::getenv("PATH"));
 
-  const auto plain = internal::child_environment({"/tmp/runs/r2", "", {}, {}});
+  internal::ChildEnvironment plain_spec;
+  plain_spec.run_dir = "/tmp/runs/r2";
+  const auto plain = internal::child_environment(plain_spec);
   EXPECT_EQ(plain.at("REPRO_RUN_DIR"), "/tmp/runs/r2");
   EXPECT_EQ(plain.count("REPRO_RERUN_OF"), 0u);
   EXPECT_EQ(testing::thrown_error([] { internal::child_environment({}); }).kind(), ErrorKind::kInternal);

@@ -50,7 +50,8 @@ struct LaunchResult {
 // it. While it runs, SIGINT is left to the program (a Ctrl-C reaches both; the program records
 // its run as interrupted and its exit status is returned).
 // Before anything is written or started: throws Error (usage) for an empty command, seed 0
-// (naming LaunchOptions::seed) or an assignment apply_override refuses (naming it), Error
+// (naming LaunchOptions::seed), an assignment apply_override refuses or one with a newline
+// (naming it), Error
 // (input) when the program does not exist or is not executable (naming it).
 // Throws Error (internal) when the program exited without recording a run in its directory
 // (it does not use a Session, or failed before constructing it), with its exit status.

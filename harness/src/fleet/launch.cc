@@ -43,7 +43,12 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
   if (options.seed && *options.seed == 0) throw Error::usage("LaunchOptions::seed: must be > 0 (got 0)");
   {
     proto::RunConfig check;  // the assignments' syntax and field paths, before anything starts
-    for (const auto& s : options.sets) apply_override(&check, s);
+    for (const auto& s : options.sets) {
+      // REPRO_SET holds one assignment a line.
+      if (s.find('\n') != std::string::npos)
+        throw Error::usage("--set " + s.substr(0, s.find('\n')) + "...: a newline in an assignment");
+      apply_override(&check, s);
+    }
   }
   if (options.runs_dir.empty()) throw Error::usage("LaunchOptions::runs_dir: must not be empty");
   internal::ChildSpec child;
