@@ -144,5 +144,55 @@ TEST(ConfigTest, DigestIsStableAndSensitive) {
   EXPECT_NE(config_digest(a), config_digest(b));
 }
 
+TEST(ConfigTest, ParamsOverridesSetAnyNameAsText) {
+  proto::RunConfig c = parse_config("params { key: \"lr\" value: \"0.5\" }\n", "x");
+  apply_override(&c, "params.lr=0.01");
+  apply_override(&c, "params.d.lr=2e-4");
+  apply_override(&c, "params.warmup-steps=10");
+  apply_override(&c, "params.expr=a=b");
+  apply_override(&c, "params._empty=");
+  ASSERT_EQ(c.params_size(), 5);
+  EXPECT_EQ(c.params().at("lr"), "0.01");
+  EXPECT_EQ(c.params().at("d.lr"), "2e-4");
+  EXPECT_EQ(c.params().at("warmup-steps"), "10");
+  EXPECT_EQ(c.params().at("expr"), "a=b");
+  EXPECT_EQ(c.params().at("_empty"), "");
+  resolve_config(&c);  // leaves the params as they are
+  EXPECT_EQ(c.params_size(), 5);
+  EXPECT_EQ(c.params().at("lr"), "0.01");
+}
+
+TEST(ConfigTest, BadParamNamesAreUsageErrorsNamingTheAssignment) {
+  proto::RunConfig c;
+  for (const std::string bad : {"params.=1", "params=1", "params.9x=1", "params.a b=1", "params.lr!=1"}) {
+    const Error e = testing::thrown_error([&] { apply_override(&c, bad); });
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage) << bad;
+    EXPECT_EQ(std::string(e.what()).rfind("--set " + bad + ": '", 0), 0u) << e.what();
+    EXPECT_NE(std::string(e.what()).find("' is not a parameter name"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(c.params_size(), 0);
+  proto::RunConfig file = load_config(testing::config_path("mlp_synthetic.textproto"), {"params.lr=0.01"});
+  file.mutable_params()->insert({"bad name", "1"});
+  EXPECT_EQ(testing::error_message([&] { validate_config(file, "x.textproto"); }),
+            "x.textproto: params: not a parameter name (got \"bad name\")");
+}
+
+TEST(ConfigTest, ParamsInTextAndDigest) {
+  proto::RunConfig a = parse_config("seed: 1\nmodel { mlp {} }\n", "x");
+  resolve_config(&a);
+  proto::RunConfig b = a;
+  apply_override(&a, "params.lr=0.01");
+  apply_override(&a, "params.width=64");
+  apply_override(&b, "params.width=64");
+  apply_override(&b, "params.lr=0.01");
+  EXPECT_EQ(config_digest(a), config_digest(b));  // insertion order does not matter
+  const std::string text = config_to_text(a);
+  EXPECT_NE(text.find("params {\n  key: \"lr\"\n  value: \"0.01\"\n}\nparams {\n  key: \"width\""), std::string::npos)
+      << text;
+  EXPECT_EQ(config_digest(parse_config(text, "round trip")), config_digest(a));
+  apply_override(&b, "params.lr=0.010");  // the same number, other text: another config
+  EXPECT_NE(config_digest(a), config_digest(b));
+}
+
 }  // namespace
 }  // namespace repro

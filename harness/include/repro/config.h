@@ -26,7 +26,10 @@ proto::RunConfig parse_config(const std::string& text, const std::string& origin
 // Applies one override "path.to.field=value" (e.g. "optimizer.lr=0.1", "model.mlp.hidden=64,32",
 // "data.path=/data"). Values use text-format syntax; strings need no quotes; a repeated field
 // takes a comma-separated list that replaces its elements. Setting a field of a oneof member
-// (model.cnn.dropout) selects that member. Throws Error (usage) naming the field path.
+// (model.cnn.dropout) selects that member. "params.NAME=VALUE" sets the user program's
+// hyperparameter NAME (RunConfig.params, read by Session::param) to the text VALUE; NAME is a
+// letter or '_' followed by letters, digits, '_', '.' or '-' ("params.d.lr=0.0002"). Throws
+// Error (usage) naming the field path, or the assignment for a bad parameter name.
 void apply_override(proto::RunConfig* config, const std::string& assignment);
 
 // Sets every unset field of every present section to its declared default, creating the
@@ -35,7 +38,7 @@ void apply_override(proto::RunConfig* config, const std::string& assignment);
 void resolve_config(proto::RunConfig* config);
 
 // Checks ranges and combinations (lr > 0, batch_size > 0, split_fraction in (0,1), steps > 0,
-// known names...) and that the data files the config reads exist and are readable.
+// known names, parameter names in params...) and that the data files the config reads exist and are readable.
 // Throws Error (usage) "<origin>: <field>: <problem>" or Error (input) naming the data file.
 void validate_config(const proto::RunConfig& config, const std::string& origin);
 

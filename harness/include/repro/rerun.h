@@ -2,7 +2,9 @@
 //
 // A built-in run (origin "repro run") is re-executed from its recorded resolved config (seed
 // included). A run made by a user's program through Session is re-executed from its recorded
-// argv in its recorded working directory, after checking that the executable is unchanged. In
+// argv in its recorded working directory, after checking that the executable is unchanged, with
+// the recorded master seed (REPRO_SEED: a seed the program's config left to be drawn is the
+// same again) and the recorded launcher overrides (REPRO_SET, RunRecord.overrides). In
 // both cases the child gets the recorded numerics variables (thread counts, CPU-kernel pins,
 // OMP_*/MKL_*/... exactly as they were) and records into a new directory as a rerun of the
 // original (REPRO_RUN_DIR and REPRO_RERUN_OF, read by the Session).

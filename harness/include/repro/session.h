@@ -184,8 +184,13 @@ class Session {
   // config's data files and the code identity (git commit and dirty flag of the working
   // directory's work tree, executable digest), and creates the run directory with its header.
   // `config` should be resolved (repro/config.h); it is resolved again here so the record is
-  // complete. Throws Error (usage) for determinism that cannot be applied, Error (input) for
-  // unreadable data files or a run directory that exists.
+  // complete. A program started by a launcher (`repro run [--set P=V]... [--seed N] -- PROGRAM`,
+  // `repro rerun` of its run) gets the launcher's settings through the environment: the
+  // assignments of REPRO_SET are applied to `config` first, as apply_override does, and recorded
+  // in header().overrides(); REPRO_SEED replaces config.seed; REPRO_LAUNCHER is recorded as
+  // header().launcher(). Throws Error (usage) for determinism that cannot be applied, a bad
+  // REPRO_SET assignment (naming it) or a REPRO_SEED that is not a positive integer (naming
+  // REPRO_SEED), Error (input) for unreadable data files or a run directory that exists.
   explicit Session(proto::RunConfig config, SessionOptions options = {});
   // A session that was not finished records status failed (during an exception: "exception
   // while training"; otherwise "session ended without finish()"). Never throws.
@@ -257,7 +262,11 @@ class Session {
   // naming the parameter when it does not convert). Each is recorded with its default, value
   // and source, and a comparison names a change in any of them ("params.lr 0.05 vs 0.01
   // (B: override)"). Asking for the same name again returns the recorded value; with another
-  // type or default it is Error (usage).
+  // type or default it is Error (usage). Values are recorded as text: a double in its shortest
+  // round-trip form ("0.01"), a bool "true"/"false" (given as true, false, 1 or 0), both integer
+  // overloads as type "int" (the int one refuses a value outside int's range, Error (input)).
+  // The name is a letter or '_' then letters, digits, '_', '.' or '-' (Error (usage) otherwise).
+  // header().params() lists them in the order first asked for.
   double param(const std::string& name, double default_value);
   int param(const std::string& name, int default_value);
   std::int64_t param(const std::string& name, std::int64_t default_value);

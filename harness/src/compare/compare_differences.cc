@@ -147,6 +147,7 @@ void walk_config(const Message& a, const Message& b, const std::string& prefix, 
   for (int i = 0; i < desc->field_count(); ++i) {
     const FieldDescriptor* f = desc->field(i);
     const std::string path = prefix + f->name();
+    if (f->is_map()) continue;  // params: compared by name in compare_params.cc
     if (f->containing_oneof() != nullptr) {
       // Only the member both have set is walked; a different choice was reported above.
       if (ra->GetOneofFieldDescriptor(a, f->containing_oneof()) != f ||
@@ -338,6 +339,8 @@ std::vector<proto::Difference> header_differences(const proto::RunRecord& a, con
                                                   const std::string& dir_a, const std::string& dir_b) {
   DifferenceList out;
   walk_config(a.config(), b.config(), "", out);
+  internal::add_params_differences(a, b, out);
+  internal::add_argv_differences(a, b, out);
   add_seed_differences(a, b, out);
   add_data_differences(a.data(), b.data(), dir_a, dir_b, out);
   add_code_differences(a.code(), b.code(), out);

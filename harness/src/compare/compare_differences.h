@@ -7,6 +7,7 @@
 #include "proto/environment.pb.h"
 #include "proto/report.pb.h"
 #include "repro/record.h"
+#include "proto/run_record.pb.h"
 
 namespace repro::internal {
 
@@ -20,6 +21,8 @@ class DifferenceList {
   // Adds one difference whose explanation is given whole (no values prefixed).
   void add_explained(const std::string& category, const std::string& field, const std::string& a, const std::string& b,
                      bool affects_numerics, const std::string& explanation);
+  // Adds `d` as it is (its explanation already written).
+  void add(proto::Difference d) { items_.push_back(std::move(d)); }
   std::vector<proto::Difference> take() { return std::move(items_); }
 
  private:
@@ -33,6 +36,11 @@ std::string or_none(const std::string& text);
 // whose part of the two code.patch files differs (header_differences, without the files, names
 // the changed files of each). Unreadable patch files leave it as it is.
 void name_patched_files(const RunData& a, const RunData& b, google::protobuf::RepeatedPtrField<proto::Difference>* out);
+// A user program's hyperparameters (RunRecord.params, by name: value, default, type, source),
+// config.params entries neither run asked for, and, for two runs of programs (origin
+// "session"), their argv element by element from argv[1] (compare_params.cc).
+void add_params_differences(const proto::RunRecord& a, const proto::RunRecord& b, DifferenceList& out);
+void add_argv_differences(const proto::RunRecord& a, const proto::RunRecord& b, DifferenceList& out);
 
 void add_environment_differences(const proto::Environment& a, const proto::Environment& b, DifferenceList& out);
 

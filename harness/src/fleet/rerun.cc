@@ -186,6 +186,13 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   env.drop = is_numerics_variable;
   for (const auto& [k, v] : h.environment().numerics_env()) env.set[k] = v;
   if (options.rehash) env.set[internal::kEnvRehash] = "1";
+  if (!builtin) {
+    // A program's Session takes the recorded seed (a drawn one included) and the launcher's
+    // recorded overrides again, as `repro run -- PROGRAM` gave them.
+    if (h.seed() != 0) env.seed = h.seed();
+    env.sets.assign(h.overrides().begin(), h.overrides().end());
+    env.launcher = "repro rerun";
+  }
   for (const auto& [k, v] : options.extra_env) env.set[k] = v;
   child.env = internal::child_environment(env);
   child.stdout_path = "-2";

@@ -6,6 +6,7 @@
 
 #include "repro/digest.h"
 #include "repro/error.h"
+#include "run/config_params.h"
 #include "util/fileutil.h"
 #include "util/strings.h"
 #include "util/textproto.h"
@@ -78,6 +79,20 @@ void resolve_message(pb::Message* message) {
 
 }  // namespace
 
+namespace internal {
+
+bool is_param_name(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!letter(name.front())) return false;
+  for (const char c : name) {
+    if (!letter(c) && !(c >= '0' && c <= '9') && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
+}  // namespace internal
+
 proto::RunConfig parse_config(const std::string& text, const std::string& origin) {
   proto::RunConfig config;
   std::string error;
@@ -92,6 +107,16 @@ void apply_override(proto::RunConfig* config, const std::string& assignment) {
   }
   const std::string path = assignment.substr(0, eq);
   const std::string value = assignment.substr(eq + 1);
+  // params is a map: everything after "params." is the parameter's name, dots included.
+  if (path == "params" || path.rfind("params.", 0) == 0) {
+    const std::string name = path.size() > 7 ? path.substr(7) : "";
+    if (!internal::is_param_name(name)) {
+      throw Error::usage("--set " + assignment + ": '" + name +
+                         "' is not a parameter name (a letter or '_', then letters, digits, '_', '.' or '-')");
+    }
+    (*config->mutable_params())[name] = value;
+    return;
+  }
   const auto parts = internal::split(path, '.');
   pb::Message* message = config;
   std::string walked;

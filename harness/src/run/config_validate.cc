@@ -8,6 +8,7 @@
 #include "repro/config.h"
 #include "repro/error.h"
 #include "run/builtins.h"
+#include "run/config_params.h"
 
 namespace repro {
 namespace {
@@ -144,6 +145,12 @@ void validate_config(const proto::RunConfig& config, const std::string& origin) 
   validate_optimizer(config.optimizer(), c);
   validate_train(config.train(), c);
   validate_record(config.record(), c);
+  // Sorted, so that the first bad name is the same in every process.
+  std::set<std::string> names;
+  for (const auto& [name, value] : config.params()) names.insert(name);
+  for (const auto& name : names) {
+    c.check(internal::is_param_name(name), "params", "not a parameter name", "\"" + name + "\"");
+  }
   validate_data(config.data(), c);  // last: it touches the file system
   const std::int64_t samples = config.data().sample_limit();
   c.check(samples == 0 || samples > 1, "data.sample_limit", "must leave at least 2 samples to split", samples);

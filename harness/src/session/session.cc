@@ -24,6 +24,7 @@
 #include "repro/record.h"
 #include "run/code_patch.h"
 #include "run/run_identity.h"
+#include "session/launch_environment.h"
 #include "session/nonfinite_guard.h"
 #include "session/session_impl.h"
 #include "session/session_resume.h"
@@ -82,6 +83,7 @@ Session::Session(proto::RunConfig config, SessionOptions options) : impl_(std::m
 
 void Session::start_new(proto::RunConfig config, SessionOptions options) {
   auto& s = *impl_;
+  internal::apply_launch_environment(&config, &s.header);  // REPRO_SET, REPRO_SEED, REPRO_LAUNCHER
   resolve_config(&config);
   if (config.seed() == 0) config.set_seed(draw_seed());
   s.options = std::move(options);

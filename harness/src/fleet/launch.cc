@@ -1,0 +1,88 @@
+#include "repro/launch.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+
+#include "proto/run_config.pb.h"
+#include "repro/config.h"
+#include "repro/error.h"
+#include "run/run_identity.h"
+#include "util/child.h"
+#include "util/process.h"
+#include "util/strings.h"
+
+namespace repro {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The program as execve takes it: a name without '/' looked up on PATH as a shell would.
+std::string program_path(const std::string& program) {
+  if (program.empty()) throw Error::usage("PROGRAM: empty program name");
+  if (program.find('/') != std::string::npos) {
+    internal::require_executable(program, "PROGRAM");
+    return program;
+  }
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : internal::split(path != nullptr ? path : "", ':')) {
+    const fs::path candidate = fs::path(dir.empty() ? "." : dir) / program;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec) && access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  }
+  throw Error::input("PROGRAM: " + program + " not found on PATH (give a path, e.g. ./" + program + ")");
+}
+
+}  // namespace
+
+LaunchResult launch_program(const std::vector<std::string>& command, const LaunchOptions& options) {
+  if (command.empty()) throw Error::usage("no program to run (give it after --: repro run -- PROGRAM ARGS...)");
+  if (options.seed && *options.seed == 0) throw Error::usage("LaunchOptions::seed: must be > 0 (got 0)");
+  {
+    proto::RunConfig check;  // the assignments' syntax and field paths, before anything starts
+    for (const auto& s : options.sets) {
+      // REPRO_SET holds one assignment a line.
+      if (s.find('\n') != std::string::npos)
+        throw Error::usage("--set " + s.substr(0, s.find('\n')) + "...: a newline in an assignment");
+      apply_override(&check, s);
+    }
+  }
+  if (options.runs_dir.empty()) throw Error::usage("LaunchOptions::runs_dir: must not be empty");
+  internal::ChildSpec child;
+  child.argv = command;
+  child.argv[0] = program_path(command[0]);
+  if (options.stdout_to_stderr) child.stdout_path = "-2";
+
+  fs::create_directories(options.runs_dir);
+  const std::string run_dir = options.runs_dir + "/" + internal::make_run_id(fs::path(command[0]).filename().string());
+  internal::ChildEnvironment env;
+  env.run_dir = run_dir;
+  env.seed = options.seed;
+  env.sets = options.sets;
+  env.launcher = options.launcher;
+  if (options.rehash) env.set[internal::kEnvRehash] = "1";
+  child.env = internal::child_environment(env);
+  spdlog::debug("launching {} into {}", child.argv[0], run_dir);
+
+  LaunchResult result;
+  const pid_t pid = internal::spawn(child);
+  // A Ctrl-C reaches the program too: it records its run as interrupted; we wait and report.
+  struct sigaction ignore {
+  }, old_int{};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGINT, &ignore, &old_int);
+  result.exit_code = internal::wait_child(pid);
+  sigaction(SIGINT, &old_int, nullptr);
+  if (!fs::exists(fs::path(run_dir) / "record.pb")) {
+    throw Error::internal(command[0] + " exited with status " + std::to_string(result.exit_code) +
+                          " without recording a run in " + run_dir + " (does it construct a repro::Session?)");
+  }
+  result.run_dir = run_dir;
+  return result;
+}
+
+}  // namespace repro
