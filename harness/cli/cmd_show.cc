@@ -88,6 +88,15 @@ std::string format_summary(const RunData& run) {
   row("cwd", or_dash(h.cwd()));
   row("host, pid", or_dash(h.hostname()) + ", " + std::to_string(h.pid()));
   row("seed", std::to_string(h.seed()));
+  if (!h.launcher().empty()) row("launcher", h.launcher());
+  for (const auto& o : h.overrides()) row("  override", o);
+  for (const auto& p : h.params()) {
+    const char* source = p.source() == proto::PARAM_SOURCE_OVERRIDE ? "override"
+                         : p.source() == proto::PARAM_SOURCE_CONFIG ? "config"
+                                                                    : "default";
+    row("  params." + p.name(),
+        p.value() + " (" + source + (p.value() == p.default_value() ? "" : ", default " + p.default_value()) + ")");
+  }
   row("steps", std::to_string(h.steps_completed()) + " completed / " + std::to_string(run.steps.size()) + " recorded" +
                    (run.steps_torn ? " (a torn last frame was dropped)" : ""));
   if (run.steps.empty()) {

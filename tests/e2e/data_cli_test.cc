@@ -168,5 +168,45 @@ TEST(DataScenarioTest, TrackedDirectoryChangeRefusesTheRerun) {
   EXPECT_NE(ran.summary().find("2 files added, 1 changed"), std::string::npos) << ran.summary();
 }
 
+// The nightly check of the wrapped example itself: a suite entry that names the command
+// (mnist_repro with its data directory on its command line) passes twice, baseline first; after
+// the data change the baseline comparison fails and its JUnit failure names the directory and
+// the counts.
+TEST(DataScenarioTest, CheckSuiteOfTheWrappedExampleFailsNamingTheDataChange) {
+  testing::TempDir dir;
+  const fs::path data = dir.path() / "data";
+  copy_dataset(data);
+  const std::map<std::string, std::string> env = {{"REPRO_DIGEST_CACHE", dir / "cache"}};
+  testing::write_file(dir / "suite.textproto", std::string("entry { name: \"mnist\" command: \"") + REPRO_MNIST_REPRO +
+                                                   "\" command: \"" + data.string() +
+                                                   "\" command: \"6\" command: \"256\" runs: 2 }\n");
+  const auto check = [&](const std::string& n, bool update) {
+    std::vector<std::string> args = {"check",   dir / "suite.textproto", "--baseline", dir / "baselines",
+                                     "--junit", dir / (n + ".xml"),      "--report",   dir / ("r" + n)};
+    if (update) args.push_back("--update-baseline");
+    return run_repro(args, env);
+  };
+  const auto first = check("1", true);
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  ASSERT_TRUE(fs::exists(dir / "baselines/mnist/record.pb"));
+  const RunData baseline = read_run(dir / "baselines/mnist");
+  ASSERT_NE(find_role(baseline.header, "argv[1]"), nullptr);
+  EXPECT_EQ(baseline.header.launcher(), "repro check");
+  const auto second = check("2", false);
+  EXPECT_EQ(second.exit_code, 0) << second.out << second.err;
+  const std::string passed = testing::read_file(dir / "2.xml");
+  EXPECT_NE(passed.find("name=\"run 1 vs baseline\""), std::string::npos) << passed;
+  EXPECT_EQ(passed.find("<failure"), std::string::npos) << passed;
+
+  change_dataset(data);
+  const auto third = check("3", false);
+  EXPECT_EQ(third.exit_code, 1) << third.out << third.err;
+  const std::string failed = testing::read_file(dir / "3.xml");
+  EXPECT_NE(failed.find("<failure"), std::string::npos) << failed;
+  EXPECT_NE(failed.find("data.files[argv[1]].files"), std::string::npos) << failed;
+  EXPECT_NE(failed.find(data.string() + ": 2 files added, 1 changed"), std::string::npos) << failed;
+  EXPECT_EQ(failed.find("nondeterminism"), std::string::npos) << failed;
+}
+
 }  // namespace
 }  // namespace repro

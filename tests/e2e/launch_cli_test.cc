@@ -228,7 +228,8 @@ TEST(LaunchCliTest, ProgramThatRecordsNoRunIsAnInternalError) {
 TEST(LaunchCliTest, HelpShowsBothForms) {
   const auto r = run_repro({"run", "--help"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("repro run [--set path=value]... [--seed N] [--runs-dir DIR] [--json] -- PROGRAM [ARGS...]"),
+  EXPECT_NE(r.out.find(
+                "repro run [--set path=value]... [--seed N] [--runs-dir DIR] [--rehash] [--json] -- PROGRAM [ARGS...]"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("--seed N"), std::string::npos) << r.out;

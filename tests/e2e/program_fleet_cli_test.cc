@@ -166,6 +166,40 @@ TEST(ProgramSweepCliTest, ThreeSeedsGiveStatisticsOverTheRecordedLosses) {
   EXPECT_GT(setting.metrics(0).stats().std(), 0.0);
 }
 
+// The wrapped example itself (models/examples/mnist_repro, data on its command line): each
+// seed reaches its Session (REPRO_SEED replaces the example's own seed 1), so the runs differ
+// and the statistics are over three real losses.
+TEST(ProgramSweepCliTest, SweepOfTheWrappedExampleGivesStatisticsOverItsSeeds) {
+  testing::TempDir dir;
+  const auto r = run_repro({"sweep", "--seeds", "3", "--report", dir / "s", "--json", "--", REPRO_MNIST_REPRO,
+                            "/usr/share/datasets/fashion-mnist", "6", "256"},
+                           {{"REPRO_DIGEST_CACHE", dir / "cache"}});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const proto::SweepReport report = parse_sweep(r.out);
+  EXPECT_EQ(report.config(), "");
+  ASSERT_EQ(report.command_size(), 4);
+  EXPECT_EQ(std::vector<std::uint64_t>(report.seeds().begin(), report.seeds().end()), sweep_seeds(1, 3));
+  ASSERT_EQ(report.settings_size(), 1);
+  const auto& setting = report.settings(0);
+  ASSERT_EQ(setting.runs_size(), 3);
+  std::vector<double> finals;
+  for (int i = 0; i < 3; ++i) {
+    const RunData run = read_run(dir / "s/" + setting.runs(i).dir());
+    EXPECT_EQ(run.header.seed(), report.seeds(i));
+    EXPECT_EQ(run.header.launcher(), "repro sweep");
+    ASSERT_EQ(run.steps.size(), 6u);
+    finals.push_back(run.steps.back().loss_f32());
+  }
+  ASSERT_GE(setting.metrics_size(), 1);
+  EXPECT_EQ(setting.metrics(0).name(), "final_loss");
+  EXPECT_EQ(setting.metrics(0).stats().n(), 3);
+  EXPECT_EQ(setting.metrics(0).stats().min(), *std::min_element(finals.begin(), finals.end()));
+  EXPECT_EQ(setting.metrics(0).stats().max(), *std::max_element(finals.begin(), finals.end()));
+  EXPECT_GT(setting.metrics(0).stats().std(), 0.0);
+  ASSERT_EQ(setting.steps_size(), 6);
+  EXPECT_EQ(setting.steps(5).loss().n(), 3);
+}
+
 TEST(ProgramSweepCliTest, VaryPassesEachSettingAsOverridesAndSeedMovesTheSeeds) {
   testing::TempDir dir;
   testing::write_file(dir / "train.csv", csv());

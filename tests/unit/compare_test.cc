@@ -347,7 +347,7 @@ TEST(CompareTest, DirectoryDifferenceNamesFilesFromTheManifests) {
   EXPECT_EQ(d->a(), manifest_digest(ma));
   const auto counted = header_differences(a, b);
   ASSERT_NE(find(counted), nullptr);
-  EXPECT_EQ(find(counted)->explanation(), "data/train: content changed (1 files vs 2 files)");
+  EXPECT_EQ(find(counted)->explanation(), "data/train: content changed (1 file vs 2 files)");
 }
 
 }  // namespace

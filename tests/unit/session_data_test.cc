@@ -51,7 +51,7 @@ const proto::InputFile* find_role(const proto::RunRecord& h, const std::string& 
 
 TEST_F(SessionDataTest, TrackDataRecordsADirectoryAndKeepsItsManifest) {
   const std::string data = make_data();
-  Session session(parse_config("seed: 1", "t"), options({"prog"}));
+  Session session(parse_config("seed: 1 data { source: \"synthetic\" }", "t"), options({"prog"}));
   session.track_data(data, "train");
   const auto* f = find_role(session.header(), "train");
   ASSERT_NE(f, nullptr);
@@ -103,7 +103,7 @@ TEST_F(SessionDataTest, CommandLinePathsAreTrackedExceptTheProgramAndTheRuns) {
                                          "12",
                                          dir_ / "pipe",
                                          dir_.path().string()};
-  Session session(parse_config("seed: 1", "t"), options(argv));
+  Session session(parse_config("seed: 1 data { source: \"synthetic\" }", "t"), options(argv));
   const auto& files = session.header().data().files();
   ASSERT_EQ(files.size(), 2) << session.header().data().DebugString();
   EXPECT_EQ(files[0].role(), "argv[1]");
@@ -131,7 +131,7 @@ TEST_F(SessionDataTest, TrackArgvOffTracksNothing) {
   const std::string data = make_data();
   SessionOptions o = options({"prog", data});
   o.track_argv = false;
-  Session session(parse_config("seed: 1", "t"), o);
+  Session session(parse_config("seed: 1 data { source: \"synthetic\" }", "t"), o);
   EXPECT_EQ(session.header().data().files_size(), 0);
   session.finish();
 }

@@ -195,8 +195,8 @@ std::string directory_change(const proto::InputFile& fa, const proto::InputFile&
       // a run directory without its manifest: named by its counts below
     }
   }
-  return fb.path() + ": content changed (" + std::to_string(fa.file_count()) + " files vs " +
-         std::to_string(fb.file_count()) + ")";
+  const auto files = [](int64_t n) { return std::to_string(n) + (n == 1 ? " file" : " files"); };
+  return fb.path() + ": content changed (" + files(fa.file_count()) + " vs " + files(fb.file_count()) + ")";
 }
 
 void add_data_differences(const proto::DataFingerprint& a, const proto::DataFingerprint& b, const std::string& dir_a,

@@ -6,8 +6,8 @@
 
 #include "proto/environment.pb.h"
 #include "proto/report.pb.h"
-#include "repro/record.h"
 #include "proto/run_record.pb.h"
+#include "repro/record.h"
 
 namespace repro::internal {
 

@@ -12,6 +12,7 @@
 #include "repro/error.h"
 #include "run/run_identity.h"
 #include "util/child.h"
+#include "util/env_names.h"
 #include "util/process.h"
 #include "util/strings.h"
 

@@ -103,7 +103,9 @@ void Session::Impl::track_command_line() {
     struct stat st {};
     if (path.empty() || stat(path.c_str(), &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) continue;
     const fs::path p = normal_absolute(path);
-    bool skip = false;
+    // The root and the kernel's pseudo-filesystems are never data; some of their files block when read.
+    bool skip = p == p.root_path();
+    for (const char* pseudo : {"/proc", "/sys", "/dev"}) skip = skip || within(p, pseudo);
     for (const auto& out : outputs) skip = skip || within(p, out) || within(out, p);
     for (const auto& f : header.data().files())
       skip = skip || (!f.absolute_path().empty() && f.absolute_path() == p.string());
