@@ -36,7 +36,7 @@ for f in $(cd "$src" && find . -type f ! -name README.md | sed 's|^\./||' | sort
     fi
   done
 done
-private='util\|env\|run\|trace\|session\|compare\|doctor\|fleet'
+private=$(echo $layers | sed 's/ /\\|/g')
 for f in $(find "$root/harness/include" -type f | sort); do
   if grep -q "^#include \"\(models\|$private\)/" "$f"; then
     echo "$f: a public header includes a private header or models/"
