@@ -1,13 +1,18 @@
 // The GAN example (models/examples/gan_repro.cc) as a user runs it: two models and two losses
 // recorded, runs and a `repro rerun` bitwise identical, and a change of the discriminator's
-// learning rate (on its command line) named as a divergence of the discriminator.
+// learning rate (on its command line) named as a divergence of the discriminator; a sweep's
+// envelope bands both losses, and a check against it names the series that left its band.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include <google/protobuf/util/json_util.h>
+
+#include "proto/check.pb.h"
 #include "proto/run_record.pb.h"
+#include "proto/sweep.pb.h"
 #include "report_util.h"
 #include "repro/record.h"
 #include "testutil.h"
@@ -136,6 +141,52 @@ TEST_F(GanExampleTest, ADiscriminatorLearningRateChangeIsNamedAsTheDiscriminator
   const auto text = run_repro({"compare", run_a_, perturbed});
   EXPECT_NE(text.out.find("first divergent series"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("0 (discriminator)"), std::string::npos) << text.out;
+}
+
+// A three-seed sweep of the example saves an envelope with a band per step for g_loss beside
+// the loss (d_loss); one of the sweep's own runs is inside it, and a run with a discriminator
+// learning rate 250 times larger is outside, the series and its recorded value named.
+TEST_F(GanExampleTest, TheSweepsEnvelopeBandsBothLossesAndACheckNamesTheSeriesOutside) {
+  const std::string report_dir = *dir_ / "sweep";
+  const auto swept = run_repro({"sweep", "--seeds", "3", "--report", report_dir, "--save-envelope",
+                                *dir_ / "gan.envelope.json", "--json", "--", REPRO_GAN_EXAMPLE, kData, "8"});
+  ASSERT_EQ(swept.exit_code, 0) << swept.out << swept.err;
+  proto::SweepReport sweep;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(swept.out, &sweep).ok()) << swept.out;
+  ASSERT_EQ(sweep.settings_size(), 1);
+  const auto& setting = sweep.settings(0);
+  ASSERT_EQ(setting.steps_size(), 8);
+  ASSERT_EQ(setting.steps(7).series_size(), 1);
+  EXPECT_EQ(setting.steps(7).series(0).name(), "g_loss");
+  EXPECT_EQ(setting.steps(7).series(0).stats().n(), 3);
+  const RunData first = read_run(report_dir + "/" + setting.runs(0).dir());
+  EXPECT_LE(setting.steps(7).series(0).stats().min(), first.steps[7].values(1).f32());
+  EXPECT_GE(setting.steps(7).series(0).stats().max(), first.steps[7].values(1).f32());
+
+  const auto inside = run_repro({"check", "--envelope", *dir_ / "gan.envelope.json", first.dir});
+  EXPECT_EQ(inside.exit_code, 0) << inside.out << inside.err;
+
+  fs::create_directories(*dir_ / "far");
+  const auto far = testing::run_process({REPRO_GAN_EXAMPLE, kData, "8", "5e-2"}, {}, *dir_ / "far");
+  ASSERT_EQ(far.exit_code, 0) << far.err;
+  const std::string far_run = fs::directory_iterator(*dir_ / "far/runs")->path().string();
+  const auto checked = run_repro({"check", "--envelope", *dir_ / "gan.envelope.json", far_run, "--json"});
+  EXPECT_EQ(checked.exit_code, 1) << checked.out << checked.err;
+  proto::CheckReport report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(checked.out, &report).ok()) << checked.out;
+  ASSERT_EQ(report.envelope_checks_size(), 1);
+  const proto::EnvelopeCheck& check = report.envelope_checks(0).check();
+  ASSERT_TRUE(check.has_first_step_outside()) << check.DebugString();
+  const RunData run = read_run(far_run);
+  const auto& step = run.steps.at(static_cast<std::size_t>(check.first_step_outside()));
+  const int index = check.series() == "g_loss" ? 1 : 0;
+  ASSERT_TRUE(check.series() == "d_loss" || check.series() == "g_loss") << check.series();
+  EXPECT_EQ(internal::float_bits(static_cast<float>(check.loss())), internal::float_bits(step.values(index).f32()));
+  const auto text = run_repro({"check", "--envelope", *dir_ / "gan.envelope.json", far_run});
+  EXPECT_NE(text.out.find("outside the envelope at step " + std::to_string(check.first_step_outside()) + ": " +
+                          check.series() + " "),
+            std::string::npos)
+      << text.out;
 }
 
 }  // namespace

@@ -9,8 +9,12 @@
 //   margin_t = k · std_t + floor · max(|mean_t|, L0)
 //   band_t   = [min_t - margin_t, max_t + margin_t]
 // where std is the sample standard deviation (repro/sweep.h) and L0 the mean loss at the first
-// step (the loss before training: the scale of the problem). Each final metric (final_loss,
-// "<split>/<metric>") gets its band by the same formula. Defaults k = 4, floor = 0.05.
+// step (the loss before training: the scale of the problem). A program that records several
+// named series (record_step with NamedValues: a GAN's d_loss and g_loss) gets a band per step
+// for each of them, by the same formula over that series' values with its own L0 (its mean at
+// its first step); the first named value is the primary series, the loss above. Each final
+// metric (final_loss, final_<series>, "<split>/<metric>") gets its band by the same formula.
+// Defaults k = 4, floor = 0.05.
 // Why this shape: the seeds' range [min, max] is what was seen; k · std widens it for seeds
 // not seen (five seeds rarely show the extremes); the floor keeps a band from collapsing
 // where every seed has converged to nearly the same value (a loss of 1e-6 ± 1e-6 is not a
@@ -23,9 +27,11 @@
 // 1272 of 1764, mostly at converged steps.) Fewer seeds than five make the band less reliable.
 //
 // The test. A run is inside when every step of the envelope is in the run with a finite loss
-// in its band (low <= loss <= high), and every final metric of the envelope is in the run and
-// in its band. Otherwise it is outside; the result names the first step outside with its loss
-// and band, a missing step, or the metric. Steps the run has beyond the envelope are not
+// in its band (low <= loss <= high) and a finite value of each of the step's banded series in
+// that series' band, and every final metric of the envelope is in the run and in its band.
+// Otherwise it is outside; the result names the first step outside with its series, value and
+// band (EnvelopeCheck.series: "loss" or the primary's name, "g_loss"), a missing step or
+// series, or the metric. Steps the run has beyond the envelope are not
 // judged (a note says so); a config that differs from the envelope's (seed aside) is a note,
 // not a failure: the envelope judges numbers.
 #pragma once
@@ -43,7 +49,8 @@ inline constexpr double kDefaultEnvelopeFloor = 0.05;
 
 // The envelope of one sweep setting (its statistics must be filled: summarize_setting).
 // `config` is the setting's resolved config (its seed is cleared). Throws Error (usage) when
-// k or floor is negative or not finite, or when the setting has fewer than 2 runs at a step.
+// k or floor is negative or not finite, or when the setting has fewer than 2 finite values of
+// a banded series (the loss, or another named series) at a step.
 proto::Envelope make_envelope(const proto::SweepSetting& setting, proto::RunConfig config, double k, double floor);
 
 // The band formula above for one quantity, given its statistics and L0.

@@ -139,8 +139,9 @@ std::map<std::string, double> final_metrics(const RunData& run);
 proto::Stats describe(const std::vector<double>& values);
 
 // A setting's statistics from its runs: runs[i] is the run of setting->runs(i), nullptr when
-// it failed (left out). Fills each run's `metrics` map, setting->metrics and setting->steps.
-// Throws Error (internal) when the sizes differ.
+// it failed (left out). Fills each run's `metrics` map, setting->metrics and setting->steps
+// (each step's loss, and each other named series of the step: StepStats.series). Throws Error (internal) when the sizes
+// differ.
 void summarize_setting(const std::vector<const RunData*>& runs, proto::SweepSetting* setting);
 
 // The sensitivity table for the report's varied fields and its settings' metrics (field by

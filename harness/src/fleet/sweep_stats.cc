@@ -117,8 +117,8 @@ std::map<std::string, double> final_metrics(const RunData& run) {
   if (!run.steps.empty()) {
     metrics["final_loss"] = loss_of(run.steps.back()).value();
     for (const auto& v : run.steps.back().values()) {
-      if (v.value_case() == proto::NamedValue::kF32) metrics["final_" + v.name()] = v.f32();
-      if (v.value_case() == proto::NamedValue::kF64) metrics["final_" + v.name()] = v.f64();
+      const internal::ExactValue value = internal::value_of(v);
+      if (value.has_value()) metrics["final_" + v.name()] = value.value();
     }
   }
   for (const auto& eval : run.header.final_evals()) {
@@ -132,6 +132,9 @@ void summarize_setting(const std::vector<const RunData*>& runs, proto::SweepSett
   std::vector<std::string> names = {"final_loss"};
   std::map<std::string, std::vector<double>> values;
   std::map<int64_t, std::vector<double>> losses;
+  // The other named series, per step, in the order first recorded.
+  std::vector<std::string> series_names;
+  std::map<int64_t, std::map<std::string, std::vector<double>>> series;
   if (static_cast<int>(runs.size()) != setting->runs_size()) {
     throw Error::internal("summarize_setting: " + std::to_string(runs.size()) + " runs for " +
                           std::to_string(setting->runs_size()) + " entries");
@@ -144,7 +147,16 @@ void summarize_setting(const std::vector<const RunData*>& runs, proto::SweepSett
       if (name != "final_loss" && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
       values[name].push_back(value);
     }
-    for (const auto& step : run.steps) losses[step.step()].push_back(loss_of(step).value());
+    for (const auto& step : run.steps) {
+      losses[step.step()].push_back(loss_of(step).value());
+      for (int v = 1; v < step.values_size(); ++v) {
+        const auto& named = step.values(v);
+        if (std::find(series_names.begin(), series_names.end(), named.name()) == series_names.end()) {
+          series_names.push_back(named.name());
+        }
+        series[step.step()][named.name()].push_back(internal::value_of(named).value());
+      }
+    }
     auto* entry = setting->mutable_runs(static_cast<int>(i));
     entry->clear_metrics();
     for (const auto& [name, value] : metrics) {
@@ -166,6 +178,15 @@ void summarize_setting(const std::vector<const RunData*>& runs, proto::SweepSett
     auto* s = setting->add_steps();
     s->set_step(step);
     *s->mutable_loss() = describe(list);
+    const auto at = series.find(step);
+    if (at == series.end()) continue;
+    for (const auto& name : series_names) {
+      const auto it = at->second.find(name);
+      if (it == at->second.end()) continue;
+      auto* named = s->add_series();
+      named->set_name(name);
+      *named->mutable_stats() = describe(it->second);
+    }
   }
 }
 

@@ -83,4 +83,18 @@ ExactValue loss_of(const Record& record) {
   }
 }
 
+// The value of a record with the value oneof of f32 and f64 (proto::NamedValue: a named
+// series' value at a step); no value when neither is set.
+template <typename Named>
+ExactValue value_of(const Named& named) {
+  switch (named.value_case()) {
+    case Named::kF32:
+      return ExactValue(named.f32());
+    case Named::kF64:
+      return ExactValue(named.f64());
+    default:
+      return ExactValue();
+  }
+}
+
 }  // namespace repro::internal
