@@ -148,5 +148,30 @@ TEST(CompareSeriesTest, ARunWithOneLossIsTheSeriesLoss) {
   EXPECT_THAT(format_report(r, false), ::testing::Not(HasSubstr("first divergent series")));
 }
 
+// Runs that record other series lists: the header difference names both lists, and the series
+// they share are still compared.
+TEST(CompareSeriesTest, OtherSeriesListsAreNamedAsAHeaderDifference) {
+  const RunData a = make_gan_run(4);
+  RunData b = make_gan_run(4);
+  b.header.add_series("aux_loss");
+  for (auto& s : b.steps) {
+    auto* v = s.add_values();
+    v->set_name("aux_loss");
+    v->set_f32(2.0f);
+  }
+  const auto r = compare_runs(a, b);
+  const proto::Difference* series = nullptr;
+  for (const auto& d : r.differences()) {
+    if (d.field() == "series") series = &d;
+  }
+  ASSERT_NE(series, nullptr) << r.DebugString();
+  EXPECT_EQ(series->a(), "d_loss,g_loss");
+  EXPECT_EQ(series->b(), "d_loss,g_loss,aux_loss");
+  EXPECT_FALSE(series->affects_numerics());
+  EXPECT_EQ(series->explanation(),
+            "recorded series d_loss,g_loss vs d_loss,g_loss,aux_loss: the programs record other step values");
+  EXPECT_EQ(r.series_size(), 2);
+}
+
 }  // namespace
 }  // namespace repro

@@ -60,6 +60,13 @@ const proto::Difference* find_field(const std::vector<proto::Difference>& diffs,
   }
   return nullptr;
 }
+const proto::Difference* find_field(const google::protobuf::RepeatedPtrField<proto::Difference>& diffs,
+                                    const std::string& field) {
+  for (const auto& d : diffs) {
+    if (d.field() == field) return &d;
+  }
+  return nullptr;
+}
 
 TEST(CompareTest, IdenticalRuns) {
   const RunData a = make_run(50), b = make_run(50);
@@ -173,6 +180,64 @@ TEST(CompareTest, RunThatStoppedEarlyIsComparedOverCommonSteps) {
   EXPECT_EQ(r.steps_b(), 120);
   EXPECT_EQ(r.stopped_early(), "run B stopped after 120 of 200 steps (interrupted); compared steps 0..119");
   EXPECT_EQ(r.verdict(), proto::IDENTICAL);  // the final digest is not compared: B never got there
+}
+
+// An interrupted run against a finished one: its last evaluation (at another step) is not
+// paired with the finished run's final one, and a seed only the finished run drew (an epoch
+// the interrupted run never reached) is not named.
+TEST(CompareTest, AnInterruptedRunIsComparedOnlyOverWhatBothReached) {
+  RunData a = make_run(200);
+  RunData b = make_run(200);
+  b.steps.resize(120);
+  b.status = proto::INTERRUPTED;
+  b.header.set_status(proto::RUNNING);
+  b.header.mutable_final_evals(0)->set_step(100);
+  (*b.header.mutable_final_evals(0)->mutable_metrics())["accuracy"] = 0.5;
+  for (auto* run : {&a, &b}) {
+    auto* s = run->header.add_seeds();
+    s->set_purpose("data.shuffle/epoch/0");
+    s->set_seed(11);
+  }
+  auto* late = a.header.add_seeds();
+  late->set_purpose("data.shuffle/epoch/1");
+  late->set_seed(12);
+  const auto r = compare_runs(a, b);
+  EXPECT_EQ(r.verdict(), proto::IDENTICAL) << r.summary();
+  EXPECT_EQ(r.metrics_size(), 0) << "evaluations of other steps are not paired";
+  EXPECT_EQ(find_field(r.differences(), "seeds[data.shuffle/epoch/1]"), nullptr);
+
+  // Both finished: a seed that only one run drew is a difference.
+  b = make_run(200);
+  const auto finished = compare_runs(a, b);
+  const auto* seed = find_field(finished.differences(), "seeds[data.shuffle/epoch/1]");
+  ASSERT_NE(seed, nullptr);
+  EXPECT_EQ(seed->a(), "12");
+  EXPECT_EQ(seed->b(), "");
+}
+
+// `repro resume --intra-op-threads 2`: the resume's environment change is named as the cause
+// of a divergence after it, unless the other run was resumed the same way.
+TEST(CompareTest, AResumeInAnotherEnvironmentIsNamed) {
+  const RunData a = make_run(20);
+  RunData b = make_run(20);
+  auto* resume = b.header.add_resumes();
+  resume->set_from_step(10);
+  resume->add_environment_differences("threads.intra_op: 1 -> 2");
+  flip_low_bit(b.steps[12]);
+  const auto r = compare_runs(a, b);
+  EXPECT_EQ(r.verdict(), proto::DIVERGED);
+  const auto* d = find_field(r.differences(), "resumes[0].environment");
+  ASSERT_NE(d, nullptr) << r.DebugString();
+  EXPECT_TRUE(d->affects_numerics());
+  EXPECT_EQ(d->a(), "");
+  EXPECT_EQ(d->b(), "threads.intra_op: 1 -> 2");
+  EXPECT_EQ(d->explanation(), "run B was resumed at step 10 in another environment: threads.intra_op: 1 -> 2");
+  EXPECT_EQ(r.summary(),
+            "diverged at step 12: run B was resumed at step 10 in another environment: threads.intra_op: 1 -> 2");
+
+  RunData c = b;
+  const auto same = compare_runs(b, c);
+  EXPECT_EQ(find_field(same.differences(), "resumes[0].environment"), nullptr);
 }
 
 TEST(CompareTest, NoCommonStepsIsIncomparable) {

@@ -90,7 +90,9 @@ std::string stopped_early_text(const RunData& a, const RunData& b, const proto::
 void add_metrics(const RunData& a, const RunData& b, const Tolerance& t, proto::ComparisonReport* r) {
   for (const auto& ea : a.header.final_evals()) {
     for (const auto& eb : b.header.final_evals()) {
-      if (ea.split() != eb.split()) continue;
+      // Evaluations are compared at a step both runs reached: an interrupted run's last
+      // evaluation and a finished run's final one are of other weights.
+      if (ea.split() != eb.split() || ea.step() != eb.step()) continue;
       std::vector<std::string> names;
       for (const auto& [name, value] : ea.metrics()) {
         if (eb.metrics().count(name)) names.push_back(name);
@@ -154,15 +156,7 @@ std::vector<CommonSeries> common_series(const RunData& a, const RunData& b) {
 ExactValue series_value(const proto::StepRecord& step, int index) {
   if (index < 0) return loss_of(step);
   if (index >= step.values_size()) return ExactValue();
-  const auto& v = step.values(index);
-  switch (v.value_case()) {
-    case proto::NamedValue::kF32:
-      return ExactValue(v.f32());
-    case proto::NamedValue::kF64:
-      return ExactValue(v.f64());
-    default:
-      return ExactValue();
-  }
+  return internal::value_of(step.values(index));
 }
 
 // The first model of `a` (in watch order) whose digest in `b` differs; "" when none is named.
@@ -197,7 +191,10 @@ std::string first_cause(const proto::ComparisonReport& r) {
     // A directory's digests say less than what changed in it.
     const bool directory =
         d.category() == "data" && d.field().size() > 6 && d.field().compare(d.field().size() - 6, 6, ".files") == 0;
-    return directory ? d.field() + ": " + d.explanation() : d.field() + " " + d.a() + " vs " + d.b();
+    if (directory) return d.field() + ": " + d.explanation();
+    // A resume's changes are one side's list: "run B was resumed at step 10 in another ...".
+    if (d.field().rfind("resumes[", 0) == 0) return d.explanation();
+    return d.field() + " " + d.a() + " vs " + d.b();
   }
   return "";
 }

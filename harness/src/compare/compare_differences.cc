@@ -14,6 +14,7 @@
 #include "repro/error.h"
 #include "run/code_patch.h"
 #include "util/exact.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace internal {
@@ -173,7 +174,11 @@ void add_seed_differences(const proto::RunRecord& a, const proto::RunRecord& b, 
   std::map<std::string, std::pair<std::string, std::string>> by_purpose;
   for (const auto& s : a.seeds()) by_purpose[s.purpose()].first = std::to_string(s.seed());
   for (const auto& s : b.seeds()) by_purpose[s.purpose()].second = std::to_string(s.seed());
+  // A seed is drawn when first asked for: one that only one run drew (an epoch's shuffle seed)
+  // is a difference only when both runs finished; an unfinished run may not have got there.
+  const bool both_finished = a.status() == proto::FINISHED && b.status() == proto::FINISHED;
   for (const auto& [purpose, v] : by_purpose) {
+    if (!both_finished && (v.first.empty() || v.second.empty())) continue;
     out.add("seed", "seeds[" + purpose + "]", v.first, v.second, true, "seed for " + purpose,
             "its random draws differ");
   }
@@ -291,6 +296,30 @@ std::string tensors_text(const proto::ModelIdentity& m) {
   return out;
 }
 
+// A resume in another numerics environment (`repro resume --intra-op-threads 2`): the steps
+// after it ran with other settings than the header's. Named unless the other run was resumed
+// at the same step with the same differences.
+void add_resume_differences(const proto::RunRecord& a, const proto::RunRecord& b, DifferenceList& out) {
+  const auto changes = [](const proto::ResumeEvent& r) { return internal::join(r.environment_differences(), "; "); };
+  const auto named = [&](const proto::RunRecord& run, const proto::RunRecord& other, const char* side) {
+    for (int i = 0; i < run.resumes_size(); ++i) {
+      const auto& r = run.resumes(i);
+      if (r.environment_differences().empty()) continue;
+      if (i < other.resumes_size() && other.resumes(i).from_step() == r.from_step() &&
+          changes(other.resumes(i)) == changes(r)) {
+        continue;
+      }
+      const std::string what = changes(r);
+      out.add_explained("environment", "resumes[" + std::to_string(i) + "].environment", side[0] == 'A' ? what : "",
+                        side[0] == 'B' ? what : "", true,
+                        std::string("run ") + side + " was resumed at step " + std::to_string(r.from_step()) +
+                            " in another environment: " + what);
+    }
+  };
+  named(a, b, "A");
+  named(b, a, "B");
+}
+
 void add_model_differences(const proto::ModelIdentity& a, const proto::ModelIdentity& b, DifferenceList& out) {
   out.add("model", "model.name", a.name(), b.name(), true, "model", "another model");
   if (a.file().size() != b.file().size() || a.file().xxh3() != b.file().xxh3()) {
@@ -345,11 +374,16 @@ std::vector<proto::Difference> header_differences(const proto::RunRecord& a, con
   add_data_differences(a.data(), b.data(), dir_a, dir_b, out);
   add_code_differences(a.code(), b.code(), out);
   out.add("run", "origin", a.origin(), b.origin(), false, "origin", "");
+  // What the runs record: the step series (record_step with named values) are compared one by
+  // one where both have them; a list that differs says the program records other losses.
+  out.add("run", "series", internal::join(a.series(), ","), internal::join(b.series(), ","), false, "recorded series",
+          "the programs record other step values");
   internal::add_environment_differences(a.environment(), b.environment(), out);
   if (a.environment().os().hostname() == b.environment().os().hostname()) {
     out.add("environment", "hostname", a.hostname(), b.hostname(), false, "hostname", "");
   }
   add_model_differences(a.model(), b.model(), out);
+  add_resume_differences(a, b, out);
   return out.take();
 }
 
