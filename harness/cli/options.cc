@@ -134,9 +134,9 @@ Tolerance tolerance_from_flags(const po::variables_map& vm, Tolerance base) {
   if (vm.count("rtol")) base.rtol = vm["rtol"].as<double>();
   if (vm.count("atol")) base.atol = vm["atol"].as<double>();
   if (vm.count("from-step")) base.from_step = vm["from-step"].as<int64_t>();
-  if (!(base.rtol >= 0) || std::isinf(base.rtol)) throw Error::usage("--rtol: must be a finite number >= 0");
-  if (!(base.atol >= 0) || std::isinf(base.atol)) throw Error::usage("--atol: must be a finite number >= 0");
-  if (base.from_step < 0) throw Error::usage("--from-step: must be >= 0");
+  validate_tolerance("--rtol", base.rtol);
+  validate_tolerance("--atol", base.atol);
+  validate_from_step("--from-step", base.from_step);
   return base;
 }
 

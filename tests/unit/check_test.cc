@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <functional>
 
 #include "repro/error.h"
 #include "testutil.h"
@@ -160,6 +162,31 @@ TEST(CheckTest, CommandEntriesAreCheckedBeforeAnythingRuns) {
   config_cwd.mutable_entry(0)->set_cwd("work");
   EXPECT_EQ(error_of(config_cwd),
             "suite entry 1 (mlp_synthetic): cwd is for command entries; a config entry runs `repro run`");
+  EXPECT_FALSE(fs::exists(dir / "report"));
+}
+
+// An entry's tolerance and run count follow the same rules as everywhere, before anything runs.
+TEST(CheckTest, EntryTolerancesAndRunsAreCheckedBeforeAnythingRuns) {
+  testing::TempDir dir;
+  CheckOptions options;
+  options.report_dir = dir / "report";
+  const auto error_of = [&](const std::function<void(proto::CheckEntry*)>& bad) {
+    proto::CheckSuite suite;
+    auto* e = suite.add_entry();
+    e->set_config(testing::config_path("mlp_synthetic.textproto"));
+    bad(e);
+    const Error err = testing::thrown_error([&] { run_check(suite, dir.path().string(), options); });
+    EXPECT_EQ(err.kind(), ErrorKind::kUsage) << err.what();
+    return std::string(err.what());
+  };
+  EXPECT_EQ(error_of([](proto::CheckEntry* e) { e->set_rtol(-1); }),
+            "suite entry 1 (mlp_synthetic): rtol: must be a finite number >= 0 (got -1)");
+  EXPECT_EQ(error_of([](proto::CheckEntry* e) { e->set_atol(std::nan("")); }),
+            "suite entry 1 (mlp_synthetic): atol: must be a finite number >= 0 (got nan)");
+  EXPECT_EQ(error_of([](proto::CheckEntry* e) { e->set_from_step(-2); }),
+            "suite entry 1 (mlp_synthetic): from_step: must be >= 0 (got -2)");
+  EXPECT_EQ(error_of([](proto::CheckEntry* e) { e->set_runs(-1); }),
+            "suite entry 1 (mlp_synthetic): runs: must be >= 1 (got -1)");
   EXPECT_FALSE(fs::exists(dir / "report"));
 }
 

@@ -177,6 +177,24 @@ TEST(ConfigTest, BadParamNamesAreUsageErrorsNamingTheAssignment) {
             "x.textproto: params: not a parameter name (got \"bad name\")");
 }
 
+// The tolerance rule is the same wherever a tolerance is given; the check section of a config
+// follows it as --rtol does (a run with check.rtol=-1 would make every later compare fail).
+TEST(ConfigTest, CheckTolerancesFollowTheOneRule) {
+  const std::string path = testing::config_path("mlp_synthetic.textproto");
+  EXPECT_EQ(testing::error_message([&] { load_config(path, {"check.rtol=-1"}); }),
+            path + ": check.rtol: must be a finite number >= 0 (got -1)");
+  EXPECT_EQ(testing::error_message([&] { load_config(path, {"check.atol=nan"}); }),
+            path + ": check.atol: must be a finite number >= 0 (got nan)");
+  EXPECT_EQ(testing::error_message([&] { load_config(path, {"check.atol=inf"}); }),
+            path + ": check.atol: must be a finite number >= 0 (got inf)");
+  EXPECT_EQ(testing::error_message([&] { load_config(path, {"check.from_step=-1"}); }),
+            path + ": check.from_step: must be >= 0 (got -1)");
+  EXPECT_EQ(load_config(path, {"check.rtol=0.001", "check.from_step=3"}).check().from_step(), 3);
+  EXPECT_EQ(testing::thrown_error([] { validate_tolerance("--rtol", -0.5); }).kind(), ErrorKind::kUsage);
+  EXPECT_EQ(testing::error_message([] { validate_tolerance("--rtol", -0.5); }),
+            "--rtol: must be a finite number >= 0 (got -0.5)");
+}
+
 TEST(ConfigTest, ParamsInTextAndDigest) {
   proto::RunConfig a = parse_config("seed: 1\nmodel { mlp {} }\n", "x");
   resolve_config(&a);

@@ -42,6 +42,12 @@ void resolve_config(proto::RunConfig* config);
 // Throws Error (usage) "<origin>: <field>: <problem>" or Error (input) naming the data file.
 void validate_config(const proto::RunConfig& config, const std::string& origin);
 
+// The one rule for a comparison tolerance, wherever one is given (a config's check section, a
+// check suite entry, --rtol/--atol/--from-step): a tolerance is a finite number >= 0, a first
+// judged step >= 0. Throw Error (usage) "<name>: must be a finite number >= 0 (got -1)".
+void validate_tolerance(const std::string& name, double value);
+void validate_from_step(const std::string& name, int64_t step);
+
 // Reads `path`, applies `overrides` in order, resolves and validates. Throws Error (input)
 // when the file cannot be read.
 proto::RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});

@@ -44,6 +44,12 @@ EntryPlan plan_entry(const proto::CheckEntry& e, int index, const std::string& s
     throw Error::input(what + ": give exactly one of config and command (" +
                        (command ? "both are set" : "neither is set") + ")");
   }
+  if (e.has_rtol()) validate_tolerance(what + ": rtol", e.rtol());
+  if (e.has_atol()) validate_tolerance(what + ": atol", e.atol());
+  if (e.has_from_step()) validate_from_step(what + ": from_step", e.from_step());
+  if (e.has_runs() && e.runs() < 1) {
+    throw Error::usage(what + ": runs: must be >= 1 (got " + std::to_string(e.runs()) + ")");
+  }
   EntryPlan plan;
   if (!command) {
     if (e.has_cwd()) throw Error::input(what + ": cwd is for command entries; a config entry runs `repro run`");
@@ -158,12 +164,12 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
       run->set_log(run->dir() + ".log");
       internal::ChildEnvironment env;
       if (plan.command.empty()) {
-        env.run_dir = run->dir();
+        env.run_dir = run->dir();  // child_environment passes it absolute
         children.push_back({internal::repro_run_argv(repro_binary, config, sets), internal::child_environment(env), "",
                             run->log(), run->log()});
       } else {
         // The program runs in its own cwd: every path it is given is absolute.
-        env.run_dir = fs::absolute(run->dir()).string();
+        env.run_dir = run->dir();
         env.sets = sets;
         env.launcher = "repro check";
         children.push_back({plan.command, internal::child_environment(env), plan.cwd, fs::absolute(run->log()).string(),

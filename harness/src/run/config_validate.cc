@@ -9,6 +9,7 @@
 #include "repro/error.h"
 #include "run/builtins.h"
 #include "run/config_params.h"
+#include "util/exact.h"
 
 namespace repro {
 namespace {
@@ -138,6 +139,16 @@ void validate_record(const proto::RecordConfig& r, Checker& c) {
 
 }  // namespace
 
+void validate_tolerance(const std::string& name, double value) {
+  if (!(value >= 0) || std::isinf(value)) {
+    throw Error::usage(name + ": must be a finite number >= 0 (got " + internal::shortest_text(value) + ")");
+  }
+}
+
+void validate_from_step(const std::string& name, int64_t step) {
+  if (step < 0) throw Error::usage(name + ": must be >= 0 (got " + std::to_string(step) + ")");
+}
+
 void validate_config(const proto::RunConfig& config, const std::string& origin) {
   Checker c(origin);
   validate_determinism(config.determinism(), c);
@@ -145,6 +156,9 @@ void validate_config(const proto::RunConfig& config, const std::string& origin) 
   validate_optimizer(config.optimizer(), c);
   validate_train(config.train(), c);
   validate_record(config.record(), c);
+  validate_tolerance(origin + ": check.rtol", config.check().rtol());
+  validate_tolerance(origin + ": check.atol", config.check().atol());
+  validate_from_step(origin + ": check.from_step", config.check().from_step());
   // Sorted, so that the first bad name is the same in every process.
   std::set<std::string> names;
   for (const auto& [name, value] : config.params()) names.insert(name);
