@@ -242,7 +242,20 @@ INSTANTIATE_TEST_SUITE_P(
         BadRun{"UnknownOverride",
                {"--config", "CFG/mlp_synthetic.textproto", "--set", "train.stepz=3"},
                "train has no field 'stepz'"},
-        BadRun{"NoConfig", {}, "repro run:"}),
+        BadRun{"NoConfig", {}, "repro run:"},
+        // A record keeps its text as UTF-8: a value that is not would make the run unreadable.
+        BadRun{"NonUtf8Name",
+               {"--config", "CFG/mlp_synthetic.textproto", "--set", "name=run\xff"},
+               "run record: config.name is not valid UTF-8 (\"run\\xff\")"},
+        BadRun{"NonUtf8Param",
+               {"--config", "CFG/mlp_synthetic.textproto", "--set", "params.tag=\xe9t\xe9"},
+               "run record: config.params[tag] is not valid UTF-8"},
+        BadRun{"CheckRtolNegative",
+               {"--config", "CFG/mlp_synthetic.textproto", "--set", "check.rtol=-1"},
+               "check.rtol: must be a finite number >= 0 (got -1)"},
+        BadRun{"CheckFromStepNegative",
+               {"--config", "CFG/mlp_synthetic.textproto", "--set", "check.from_step=-1"},
+               "check.from_step: must be >= 0 (got -1)"}),
     [](const ::testing::TestParamInfo<BadRun>& info) { return info.param.name; });
 
 }  // namespace
@@ -250,6 +263,26 @@ INSTANTIATE_TEST_SUITE_P(
 
 namespace repro {
 namespace {
+
+// A runs directory or working directory whose name is not UTF-8: refused before anything is
+// written (the record could not be read back), one line naming it.
+TEST(RunCliTest, NonUtf8RunsDirOrWorkingDirectoryIsRefused) {
+  testing::TempDir dir;
+  const std::string config = config_path("mlp_synthetic.textproto");
+  const auto runs = run_repro({"run", "--config", config, "--runs-dir", dir / "runs\xff"});
+  EXPECT_EQ(runs.exit_code, 2) << runs.err;
+  ASSERT_EQ(runs.err_lines().size(), 1u) << runs.err;
+  EXPECT_NE(runs.err.find("is not valid UTF-8"), std::string::npos) << runs.err;
+  EXPECT_NE(runs.err.find("runs\\xff"), std::string::npos) << runs.err;
+  EXPECT_FALSE(fs::exists(dir / "runs\xff"));
+
+  fs::create_directories(dir / "w\xfe");
+  const auto cwd = testing::run_process({testing::repro_binary(), "run", "--config", config, "--runs-dir", dir / "ok"},
+                                        {}, dir / "w\xfe");
+  EXPECT_EQ(cwd.exit_code, 2) << cwd.err;
+  EXPECT_NE(cwd.err.find("run record: cwd is not valid UTF-8"), std::string::npos) << cwd.err;
+  EXPECT_TRUE(!fs::exists(dir / "ok") || fs::is_empty(dir / "ok"));
+}
 
 // A CPU-kernel pin is read once when torch starts: `repro run` re-executes itself with it.
 TEST(RunCliTest, CapabilityPinIsPutInPlaceByReexecution) {

@@ -56,5 +56,21 @@ TEST(StringsTest, TrimRemovesWhitespaceAtBothEnds) {
   EXPECT_EQ(trim("/repo\nabc123\n"), "/repo\nabc123");  // inner newlines stay
 }
 
+TEST(StringsTest, Utf8IsCheckedAsProtobufReadsIt) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));  // é, €, an emoji
+  EXPECT_FALSE(is_valid_utf8("\xff"));
+  EXPECT_FALSE(is_valid_utf8("caf\xe9"));           // Latin-1
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xe0\x80\xaf"));      // overlong, 3 bytes
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // a surrogate
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xe2\x82"));          // cut short
+  EXPECT_EQ(first_invalid_utf8("ab\xc3\xa9\xffz"), 4u);
+  EXPECT_EQ(first_invalid_utf8("abc"), std::string_view::npos);
+  EXPECT_EQ(escape_invalid_utf8("caf\xe9/\xc3\xa9\xff"), "caf\\xe9/\xc3\xa9\\xff");
+  EXPECT_EQ(escape_invalid_utf8("plain"), "plain");
+}
+
 }  // namespace
 }  // namespace repro::internal

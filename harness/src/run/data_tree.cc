@@ -18,6 +18,7 @@
 #include "repro/error.h"
 #include "util/env_names.h"
 #include "util/fileutil.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace internal {
@@ -193,7 +194,7 @@ PathDigest digest_path(const std::string& path, const DigestOptions& options) {
     struct stat fst {};
     if (stat(f.path.c_str(), &fst) != 0) throw Error::input(f.path + ": cannot stat: " + std::strerror(errno));
     auto* e = d.manifest.add_entries();
-    e->set_path(f.relative);
+    e->set_path(internal::escape_invalid_utf8(f.relative));  // a manifest must read back: UTF-8
     e->set_xxh3(cache.digest(f.path, fst, &d.files_read));
     e->set_size(static_cast<std::uint64_t>(fst.st_size));
     d.size += e->size();

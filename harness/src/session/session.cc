@@ -23,6 +23,7 @@
 #include "repro/log.h"
 #include "repro/record.h"
 #include "run/code_patch.h"
+#include "run/record_text.h"
 #include "run/run_identity.h"
 #include "session/launch_environment.h"
 #include "session/nonfinite_guard.h"
@@ -30,6 +31,7 @@
 #include "session/session_resume.h"
 #include "trace/trace_window.h"
 #include "util/env_names.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -130,6 +132,16 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   if (dir.empty()) {
     const std::string runs = s.options.runs_dir.empty() ? s.config.record().runs_dir() : s.options.runs_dir;
     dir = runs + "/" + h.run_id();
+  }
+  // The record must read back: facts of the system keep their bad bytes escaped, text the user
+  // chose (command line, paths, config values) must be UTF-8, before the run directory exists.
+  internal::escape_invalid_text(h.mutable_environment());
+  internal::escape_invalid_text(h.mutable_code());
+  h.set_hostname(internal::escape_invalid_utf8(h.hostname()));
+  internal::require_valid_text(h, "run record");
+  if (!internal::is_valid_utf8(dir)) {
+    throw Error::usage("run directory \"" + internal::escape_invalid_utf8(dir) +
+                       "\" is not valid UTF-8; a run record keeps its text as UTF-8: use a path in UTF-8");
   }
   s.writer = RunWriter::create(dir, h);
   if (!code_patch.empty() && !internal::write_code_patch(s.writer->dir(), code_patch, h.mutable_code())) {

@@ -11,6 +11,7 @@
 #include "repro/session.h"
 #include "session/session_impl.h"
 #include "util/fileutil.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -131,6 +132,12 @@ void Session::Impl::track_command_line() {
 void Session::track_data(const std::string& path, const std::string& role) {
   auto& s = *impl_;
   if (role.empty()) throw Error::usage("track_data: empty role for " + path);
+  for (const std::string* text : {&path, &role}) {
+    if (!internal::is_valid_utf8(*text)) {
+      throw Error::usage("track_data: \"" + internal::escape_invalid_utf8(*text) +
+                         "\" is not valid UTF-8; a run record keeps its text as UTF-8");
+    }
+  }
   if (s.ended) throw Error::usage("track_data: the run has ended");
   DigestOptions digest;
   digest.rehash = s.options.rehash;

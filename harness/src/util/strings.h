@@ -1,6 +1,7 @@
 // Private string helpers: joining, splitting and trimming text.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,5 +32,17 @@ std::vector<std::string> split_words(std::string_view text);
 
 // `text` without whitespace (as split_words counts it) at either end: " \ta b\r\n" -> "a b".
 std::string_view trim(std::string_view text);
+
+// Whether `text` is well-formed UTF-8 as protobuf requires of a string field (no overlong
+// forms, no surrogates, nothing above U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+// The offset of the first byte of `text` that is not part of well-formed UTF-8; npos when
+// there is none.
+std::size_t first_invalid_utf8(std::string_view text);
+
+// `text` with each byte that is not part of well-formed UTF-8 written as "\xNN" (lower-case
+// hex): "caf\xe9" for the Latin-1 bytes of "café". Valid text comes back unchanged.
+std::string escape_invalid_utf8(std::string_view text);
 
 }  // namespace repro::internal
