@@ -67,6 +67,9 @@ std::string make_run_id(const std::string& name) {
   std::snprintf(suffix, sizeof suffix, "%06x", rd() & 0xffffff);
   std::string clean;
   for (char c : name) clean += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  // A directory name has at most 255 bytes; with the stamp, the suffix and the temporary names
+  // made beside it, a name of 64 characters leaves room (a longer config name is cut).
+  if (clean.size() > kRunIdNameMax) clean.resize(kRunIdNameMax);
   return std::string(stamp) + "-" + (clean.empty() ? "run" : clean) + "-" + suffix;
 }
 

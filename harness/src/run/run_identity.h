@@ -1,6 +1,7 @@
 // Private: facts about a run that are not numerics: who and what made it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,7 +26,9 @@ std::vector<std::string> process_argv();
 // Current working directory; empty if it cannot be read.
 std::string current_dir();
 
-// "2026-11-25T13:45:07Z"; and a run id "20261125-134507-<name>-<6 hex>".
+// "2026-11-25T13:45:07Z"; and a run id "20261125-134507-<name>-<6 hex>", where <name> is
+// `name` with every character but [A-Za-z0-9_-] made '_', cut to kRunIdNameMax characters.
+inline constexpr std::size_t kRunIdNameMax = 64;
 std::string utc_now_rfc3339();
 std::string make_run_id(const std::string& name);
 

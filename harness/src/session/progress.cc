@@ -7,6 +7,10 @@
 
 namespace repro::internal {
 
+double steps_per_second(int64_t first_step, int64_t step, double elapsed_s) {
+  return elapsed_s > 0 ? static_cast<double>(step - first_step + 1) / elapsed_s : 0;
+}
+
 Progress::Progress(int64_t total_steps)
     : total_(total_steps), tty_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()), last_draw_() {}
 
@@ -16,7 +20,8 @@ void Progress::update(int64_t step, double loss) {
   const auto now = std::chrono::steady_clock::now();
   const int64_t done_steps = step + 1;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double rate = elapsed > 0 ? done_steps / elapsed : 0;
+  if (first_step_ < 0) first_step_ = step;
+  const double rate = steps_per_second(first_step_, step, elapsed);
   const double eta = rate > 0 ? (total_ - done_steps) / rate : 0;
   if (tty_) {
     if (done_steps != total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
