@@ -3,6 +3,7 @@
 #include <ATen/record_function.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
+#include <torch/script.h>
 
 #include "repro/digest.h"
 #include "repro/error.h"
@@ -225,6 +226,33 @@ TEST(TraceRecorderTest, RecordsOutermostOpsWithInputsBeforeMutation) {
   TraceRecorder again({});
   (void)(x + 1);
   EXPECT_EQ(again.finish({}).ops_size(), 1);
+}
+
+// A TorchScript module's ops come through boxed calls, whose stack holds more than the op's
+// arguments: each op records its own inputs and outputs only.
+TEST(TraceRecorderTest, TorchScriptOpsRecordTheirOwnInputsAndOutputs) {
+  torch::jit::Module m("__torch__.TraceNet");
+  m.register_parameter("w", at::ones({3, 4}), false);
+  m.define("def forward(self, x):\n    y = torch.linear(x, self.w)\n    return torch.relu(y) + x.sum()\n");
+  const at::Tensor x = at::ones({2, 4});
+  TraceRecorder recorder({});
+  (void)m.forward({x});
+  const proto::Trace t = recorder.finish({});
+  int seen = 0;
+  for (const auto& o : t.ops()) {
+    if (o.name() == "aten::linear") {
+      ++seen;
+      ASSERT_EQ(o.inputs_size(), 3) << o.DebugString();  // input, weight, bias (None)
+      EXPECT_EQ(o.inputs(0).digest(), digest_tensor(x));
+      ASSERT_EQ(o.outputs_size(), 1) << o.DebugString();
+      EXPECT_EQ(o.outputs(0).digest(), digest_tensor(at::full({2, 3}, 4.0)));
+    } else if (o.name() == "aten::relu") {
+      ++seen;
+      EXPECT_EQ(o.inputs_size(), 1) << o.DebugString();
+      EXPECT_EQ(o.outputs_size(), 1) << o.DebugString();
+    }
+  }
+  EXPECT_EQ(seen, 2) << t.DebugString();
 }
 
 }  // namespace

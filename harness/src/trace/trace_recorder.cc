@@ -160,7 +160,14 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
     if (scope.empty()) scope = ts.node_scopes.back();
   }
   op.set_scope(scope);
-  for (const auto& input : fn.inputs()) add_value(op.mutable_inputs(), input);
+  // A boxed call (the TorchScript interpreter) hands over its whole stack as the inputs: the
+  // op's own are the last of them, as many as its schema takes.
+  const auto inputs = fn.inputs();
+  std::size_t first_input = 0;
+  if (const auto schema = fn.operator_schema(); schema && inputs.size() > schema->arguments().size()) {
+    first_input = inputs.size() - schema->arguments().size();
+  }
+  for (std::size_t i = first_input; i < inputs.size(); ++i) add_value(op.mutable_inputs(), inputs[i]);
   std::lock_guard<std::mutex> lock(g_recording.mutex);
   if (!g_recording.active) return nullptr;
   op.set_thread(thread_number());
@@ -193,7 +200,13 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* context) {
   const at::DisableRecordFunctionGuard no_record;
   const at::NoGradGuard no_grad;
   google::protobuf::RepeatedPtrField<proto::TraceValue> outputs;
-  for (const auto& output : fn.outputs()) add_value(&outputs, output);
+  // The same for the outputs: as many as the schema returns, the last of the stack.
+  const auto& all = fn.outputs();
+  std::size_t first = 0;
+  if (const auto schema = fn.operator_schema(); schema && all.size() > schema->returns().size()) {
+    first = all.size() - schema->returns().size();
+  }
+  for (std::size_t i = first; i < all.size(); ++i) add_value(&outputs, all[i]);
   std::lock_guard<std::mutex> lock(g_recording.mutex);
   const auto index = static_cast<OpContext*>(context)->index;
   if (index < g_recording.ops.size()) g_recording.ops[index].mutable_outputs()->Swap(&outputs);
