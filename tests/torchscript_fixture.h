@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -77,6 +78,20 @@ inline void write_torchscript_net(const std::string& path, int64_t features, int
                                                            : "self.fc1.forward(torch.flatten(x, 1))";
   net.define("def forward(self, x):\n    return self.fc2.forward(torch.relu(" + h + "))\n");
   net.save(path);
+}
+
+// Writes a write_torchscript_net model (16 features, 4 classes, `fault`) into `dir` and the
+// config that trains it as the doctor tests do: synthetic clusters, SGD, 40 steps of batch 32.
+// Returns the config's path.
+inline std::string write_torchscript_net_config(const std::string& dir, ScriptNetFault fault) {
+  const std::string model = dir + "/net.pt", config = dir + "/net.textproto";
+  write_torchscript_net(model, 16, 4, fault);
+  std::ofstream(config) << "seed: 11\nmodel { torchscript { path: \"" << model
+                        << "\" } }\n"
+                           "data { source: \"synthetic\" synthetic_samples: 512 }\n"
+                           "optimizer { name: \"sgd\" lr: 0.05 momentum: 0.9 }\n"
+                           "train { steps: 40 batch_size: 32 }\n";
+  return config;
 }
 
 }  // namespace repro::testing

@@ -19,14 +19,7 @@ using ::testing::StartsWith;
 
 // Synthetic clusters (16 features, 4 classes) and SGD, as torchscript_cli_test trains them.
 std::string write_config(const testing::TempDir& dir, ScriptNetFault fault) {
-  const std::string model = dir / "net.pt", config = dir / "net.textproto";
-  testing::write_torchscript_net(model, 16, 4, fault);
-  testing::write_file(config, "seed: 11\nmodel { torchscript { path: \"" + model +
-                                  "\" } }\n"
-                                  "data { source: \"synthetic\" synthetic_samples: 512 }\n"
-                                  "optimizer { name: \"sgd\" lr: 0.05 momentum: 0.9 }\n"
-                                  "train { steps: 40 batch_size: 32 }\n");
-  return config;
+  return testing::write_torchscript_net_config(dir.path().string(), fault);
 }
 
 proto::DoctorReport parse_report(const std::string& json) {

@@ -223,6 +223,7 @@ TEST(LaunchCliTest, ProgramThatRecordsNoRunIsAnInternalError) {
   EXPECT_NE(r.err.find("true exited with status 0 without recording a run in " + (dir / "runs") + "/"),
             std::string::npos)
       << r.err;
+  EXPECT_FALSE(fs::exists(dir / "runs")) << "nothing left behind that looks like a run";
 }
 
 TEST(LaunchCliTest, HelpShowsBothForms) {

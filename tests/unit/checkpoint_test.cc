@@ -15,6 +15,7 @@
 #include "repro/error.h"
 #include "repro/record.h"
 #include "repro/session.h"
+#include "session_testutil.h"
 #include "testutil.h"
 
 namespace repro {
@@ -71,14 +72,6 @@ proto::RunConfig tiny_config() {
       "test");
 }
 
-SessionOptions options_in(const std::string& runs_dir) {
-  SessionOptions o;
-  o.runs_dir = runs_dir;
-  o.handle_signals = false;
-  o.log_file = false;
-  return o;
-}
-
 // One step that uses the default generator (data and dropout), the optimizer and the model.
 at::Tensor train_step(torch::nn::Linear& model, torch::optim::SGD& optimizer) {
   const at::Tensor x = at::randn({8, 4});
@@ -94,7 +87,7 @@ TEST(SessionCheckpointTest, ResumeContinuesBitwiseWithUserState) {
   std::string run_dir;
   std::vector<float> losses;
   {
-    Session session(tiny_config(), options_in(runs.path().string()));
+    Session session(tiny_config(), testing::quiet_session_options(runs.path().string()));
     torch::nn::Linear model(4, 3);
     session.watch(*model, "linear");
     torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
@@ -112,7 +105,7 @@ TEST(SessionCheckpointTest, ResumeContinuesBitwiseWithUserState) {
     run_dir = session.run_dir();
     session.fail("simulated crash");
   }
-  SessionOptions options = options_in(runs.path().string());
+  SessionOptions options = testing::quiet_session_options(runs.path().string());
   options.resume_dir = run_dir;
   Session session(tiny_config(), options);
   EXPECT_TRUE(session.resumed());
@@ -151,12 +144,12 @@ TEST(SessionCheckpointTest, FinishedRunIsNotResumed) {
   testing::TempDir runs;
   std::string run_dir;
   {
-    Session session(tiny_config(), options_in(runs.path().string()));
+    Session session(tiny_config(), testing::quiet_session_options(runs.path().string()));
     session.record_step(0, at::scalar_tensor(1.0f));
     session.finish();
     run_dir = session.run_dir();
   }
-  SessionOptions options = options_in(runs.path().string());
+  SessionOptions options = testing::quiet_session_options(runs.path().string());
   options.resume_dir = run_dir;
   try {
     Session session(tiny_config(), options);
@@ -171,7 +164,7 @@ TEST(SessionCheckpointTest, ARunBeingResumedElsewhereIsRefused) {
   testing::TempDir runs;
   std::string run_dir;
   {
-    Session session(tiny_config(), options_in(runs.path().string()));
+    Session session(tiny_config(), testing::quiet_session_options(runs.path().string()));
     session.record_step(0, at::scalar_tensor(1.0f));
     run_dir = session.run_dir();
     session.fail("simulated crash");
@@ -179,7 +172,7 @@ TEST(SessionCheckpointTest, ARunBeingResumedElsewhereIsRefused) {
   const int fd = ::open((run_dir + "/.resume.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
-  SessionOptions options = options_in(runs.path().string());
+  SessionOptions options = testing::quiet_session_options(runs.path().string());
   options.resume_dir = run_dir;
   try {
     Session session(tiny_config(), options);

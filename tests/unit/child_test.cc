@@ -103,6 +103,11 @@ TEST(ChildTest, EnvironmentDropsReexecutedAndSetsTheRunDirectory) {
   const auto plain = internal::child_environment(plain_spec);
   EXPECT_EQ(plain.at("REPRO_RUN_DIR"), "/tmp/runs/r2");
   EXPECT_EQ(plain.count("REPRO_RERUN_OF"), 0u);
+  // A relative run directory goes absolute (the child may start in another working directory).
+  internal::ChildEnvironment relative;
+  relative.run_dir = "runs/./r3";
+  EXPECT_EQ(internal::child_environment(relative).at("REPRO_RUN_DIR"),
+            (std::filesystem::current_path() / "runs/r3").string());
   EXPECT_EQ(testing::thrown_error([] { internal::child_environment({}); }).kind(), ErrorKind::kInternal);
 }
 

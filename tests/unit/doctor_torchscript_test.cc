@@ -23,14 +23,7 @@ using ::testing::StartsWith;
 class DoctorTorchScriptTest : public ::testing::Test {
  protected:
   DoctorTarget target(ScriptNetFault fault) {
-    const std::string model = dir / "net.pt", config = dir / "net.textproto";
-    testing::write_torchscript_net(model, 16, 4, fault);
-    testing::write_file(config, "seed: 11\nmodel { torchscript { path: \"" + model +
-                                    "\" } }\n"
-                                    "data { source: \"synthetic\" synthetic_samples: 512 }\n"
-                                    "optimizer { name: \"sgd\" lr: 0.05 momentum: 0.9 }\n"
-                                    "train { steps: 40 batch_size: 32 }\n");
-    return doctor_target(load_config(config));
+    return doctor_target(load_config(testing::write_torchscript_net_config(dir.path().string(), fault)));
   }
   testing::TempDir dir;
 };

@@ -10,6 +10,7 @@
 #include "repro/error.h"
 #include "repro/record.h"
 #include "repro/session.h"
+#include "session_testutil.h"
 #include "testutil.h"
 #include "util/env_names.h"
 
@@ -25,10 +26,7 @@ class SessionDataTest : public ::testing::Test {
   void TearDown() override { ::unsetenv(internal::kEnvDigestCache); }
 
   SessionOptions options(const std::vector<std::string>& argv) {
-    SessionOptions o;
-    o.runs_dir = dir_ / "runs";
-    o.handle_signals = false;
-    o.log_file = false;
+    SessionOptions o = testing::quiet_session_options(dir_ / "runs");
     o.argv = argv;
     return o;
   }

@@ -8,6 +8,7 @@
 #include "repro/error.h"
 #include "repro/record.h"
 #include "repro/session.h"
+#include "session_testutil.h"
 #include "testutil.h"
 
 namespace repro {
@@ -15,14 +16,6 @@ namespace {
 
 proto::RunConfig config_with(const std::string& params) {
   return parse_config("seed: 7\ndata { source: \"synthetic\" }\n" + params, "test");
-}
-
-SessionOptions options_in(const testing::TempDir& dir) {
-  SessionOptions o;
-  o.runs_dir = dir.path().string();
-  o.handle_signals = false;
-  o.log_file = false;
-  return o;
 }
 
 // Sets the launch variables for one test and removes them after it.
@@ -54,7 +47,7 @@ TEST(SessionParamsTest, DefaultConfigAndOverrideSourcesInFirstAskedOrder) {
   {
     Session session(config_with("params { key: \"width\" value: \"64\" }\n"
                                 "params { key: \"lr\" value: \"0.5\" }\n"),
-                    options_in(dir));
+                    testing::quiet_session_options(dir));
     EXPECT_EQ(session.param("lr", 0.05), 0.01);
     EXPECT_EQ(session.param("width", 32), 64);
     EXPECT_EQ(session.param("name", "adam"), "adam");
@@ -92,7 +85,7 @@ TEST(SessionParamsTest, ConversionsOfEachType) {
                               "params { key: \"big\" value: \"-9000000000\" }\n"
                               "params { key: \"tiny\" value: \"1e-300\" }\n"
                               "params { key: \"text\" value: \" spaced \" }\n"),
-                  options_in(dir));
+                  testing::quiet_session_options(dir));
   EXPECT_TRUE(session.param("on", false));
   EXPECT_FALSE(session.param("off", true));
   EXPECT_EQ(session.param("big", std::int64_t{1}), -9000000000LL);
@@ -114,7 +107,7 @@ TEST(SessionParamsTest, ValuesThatDoNotConvertAreInputErrorsNamingTheParameter) 
                               "params { key: \"flag\" value: \"yes\" }\n"
                               "params { key: \"lr\" value: \"0.1x\" }\n"
                               "params { key: \"w\" value: \"3000000000\" }\n"),
-                  options_in(dir));
+                  testing::quiet_session_options(dir));
   const Error n = testing::thrown_error([&] { session.param("n", 2); });
   EXPECT_EQ(n.kind(), ErrorKind::kInput);
   EXPECT_STREQ(n.what(), "params.n: '1.5' from the config's params section is not a valid int (the default is 2)");
@@ -128,7 +121,7 @@ TEST(SessionParamsTest, ValuesThatDoNotConvertAreInputErrorsNamingTheParameter) 
 
 TEST(SessionParamsTest, AnotherTypeOrDefaultForTheSameNameIsUsage) {
   testing::TempDir dir;
-  Session session(config_with(""), options_in(dir));
+  Session session(config_with(""), testing::quiet_session_options(dir));
   EXPECT_EQ(session.param("lr", 0.05), 0.05);
   const Error e = testing::thrown_error([&] { session.param("lr", 0.1); });
   EXPECT_EQ(e.kind(), ErrorKind::kUsage);
@@ -144,7 +137,7 @@ TEST(SessionParamsTest, AnotherTypeOrDefaultForTheSameNameIsUsage) {
 TEST(SessionParamsTest, ReproSeedReplacesTheConfigSeed) {
   testing::TempDir dir;
   LaunchEnv env("123456789", nullptr, nullptr);
-  Session session(config_with(""), options_in(dir));
+  Session session(config_with(""), testing::quiet_session_options(dir));
   EXPECT_EQ(session.seed(), 123456789u);
   EXPECT_EQ(session.header().seed(), 123456789u);
   EXPECT_EQ(session.config().seed(), 123456789u);
@@ -157,14 +150,16 @@ TEST(SessionParamsTest, BadLaunchVariablesAreUsageErrorsAndWriteNothing) {
   testing::TempDir dir;
   for (const char* bad : {"0", "-3", "12x", "", "99999999999999999999"}) {
     LaunchEnv env(bad, nullptr, nullptr);
-    const Error e = testing::thrown_error([&] { Session session(config_with(""), options_in(dir)); });
+    const Error e =
+        testing::thrown_error([&] { Session session(config_with(""), testing::quiet_session_options(dir)); });
     EXPECT_EQ(e.kind(), ErrorKind::kUsage) << bad;
     EXPECT_EQ(std::string(e.what()),
               std::string("REPRO_SEED: '") + bad + "' is not a positive integer (the master seed)");
   }
   {
     LaunchEnv env(nullptr, "params.9lives=1", nullptr);
-    const Error e = testing::thrown_error([&] { Session session(config_with(""), options_in(dir)); });
+    const Error e =
+        testing::thrown_error([&] { Session session(config_with(""), testing::quiet_session_options(dir)); });
     EXPECT_EQ(e.kind(), ErrorKind::kUsage);
     EXPECT_EQ(std::string(e.what()).rfind("--set params.9lives=1: '9lives' is not a parameter name", 0), 0u)
         << e.what();

@@ -11,6 +11,7 @@
 #include "repro/error.h"
 #include "repro/record.h"
 #include "repro/session.h"
+#include "session_testutil.h"
 #include "testutil.h"
 #include "util/exact.h"
 
@@ -22,14 +23,6 @@ using internal::float_bits;
 proto::RunConfig digest_every_step() {
   return parse_config("seed: 7\nrecord { flush_every: 2 param_digest_every: 1 }\ndata { source: \"synthetic\" }\n",
                       "test");
-}
-
-SessionOptions options_in(const testing::TempDir& dir) {
-  SessionOptions o;
-  o.runs_dir = dir.path().string();
-  o.handle_signals = false;
-  o.log_file = false;
-  return o;
 }
 
 std::vector<std::pair<std::string, at::Tensor>> named_parameters(const torch::nn::Module& m) {
@@ -44,7 +37,7 @@ TEST(SessionSeriesTest, NamedValuesAreRecordedAsExactBitsWithTheFirstAsTheLoss) 
   const float d[2] = {0.1f, 1.0f / 3.0f};
   const double g[2] = {0.7, std::nextafter(2.0, 3.0)};
   {
-    Session session(digest_every_step(), options_in(dir));
+    Session session(digest_every_step(), testing::quiet_session_options(dir));
     for (int64_t step = 0; step < 2; ++step) {
       session.record_step(
           step, {{"d_loss", at::scalar_tensor(d[step])}, {"g_loss", at::scalar_tensor(g[step], at::kDouble)}});
@@ -70,7 +63,7 @@ TEST(SessionSeriesTest, NamedValuesAreRecordedAsExactBitsWithTheFirstAsTheLoss) 
 
 TEST(SessionSeriesTest, NamesChangingBetweenStepsAreRefused) {
   testing::TempDir dir;
-  Session session(digest_every_step(), options_in(dir));
+  Session session(digest_every_step(), testing::quiet_session_options(dir));
   const auto one = at::scalar_tensor(1.0f);
   session.record_step(0, {{"d_loss", one}, {"g_loss", one}});
   EXPECT_EQ(testing::error_message([&] {
@@ -97,7 +90,7 @@ TEST(SessionSeriesTest, NamesChangingBetweenStepsAreRefused) {
 
 TEST(SessionSeriesTest, NamedValuesAfterASingleLossAreRefused) {
   testing::TempDir dir;
-  Session session(digest_every_step(), options_in(dir));
+  Session session(digest_every_step(), testing::quiet_session_options(dir));
   session.record_step(0, at::scalar_tensor(1.0f));
   EXPECT_EQ(testing::error_message([&] {
               session.record_step(1, {{"d_loss", at::scalar_tensor(1.0f)}});
@@ -111,7 +104,7 @@ TEST(SessionSeriesTest, NanInTheSecondValueIsCaughtNamingIt) {
   testing::TempDir dir;
   std::string run_dir;
   {
-    Session session(digest_every_step(), options_in(dir));
+    Session session(digest_every_step(), testing::quiet_session_options(dir));
     run_dir = session.run_dir();
     session.record_step(0, {{"d_loss", at::scalar_tensor(0.5f)}, {"g_loss", at::scalar_tensor(0.5f)}});
     try {
@@ -135,7 +128,7 @@ TEST(SessionSeriesTest, OneModelKeepsItsNamesAndDigests) {
   testing::TempDir dir;
   torch::nn::Linear model(4, 2);
   const std::string expected = digest_tensors(named_parameters(*model));
-  Session session(digest_every_step(), options_in(dir));
+  Session session(digest_every_step(), testing::quiet_session_options(dir));
   session.watch(*model, "linear");
   session.record_step(0, at::scalar_tensor(1.0f));
   session.finish();
@@ -153,7 +146,7 @@ TEST(SessionSeriesTest, OneModelKeepsItsNamesAndDigests) {
 TEST(SessionSeriesTest, SeveralModelsAreDigestedTogetherAndEachUnderItsName) {
   testing::TempDir dir;
   torch::nn::Linear generator(3, 5), discriminator(5, 1);
-  Session session(digest_every_step(), options_in(dir));
+  Session session(digest_every_step(), testing::quiet_session_options(dir));
   session.watch({{"generator", *generator}, {"discriminator", *discriminator}});
   const std::string g0 = digest_tensors(named_parameters(*generator));
   const std::string d0 = digest_tensors(named_parameters(*discriminator));
@@ -192,9 +185,9 @@ TEST(SessionSeriesTest, SeveralModelsAreDigestedTogetherAndEachUnderItsName) {
 TEST(SessionSeriesTest, WatchingOneModelAtATimeIsTheSameAsAll) {
   testing::TempDir dir;
   torch::nn::Linear generator(3, 5), discriminator(5, 1);
-  Session a(digest_every_step(), options_in(dir));
+  Session a(digest_every_step(), testing::quiet_session_options(dir));
   a.watch({{"generator", *generator}, {"discriminator", *discriminator}});
-  Session b(digest_every_step(), options_in(dir));
+  Session b(digest_every_step(), testing::quiet_session_options(dir));
   b.watch(*generator, "generator");
   b.watch(*discriminator, "discriminator");
   EXPECT_EQ(a.header().model().initial_digest(), b.header().model().initial_digest());
@@ -215,7 +208,7 @@ TEST(SessionSeriesTest, ACheckpointOfSeveralModelsRestoresEach) {
   torch::nn::Linear generator(3, 5), discriminator(5, 1);
   std::string saved;
   {
-    Session session(digest_every_step(), options_in(dir));
+    Session session(digest_every_step(), testing::quiet_session_options(dir));
     session.watch({{"generator", *generator}, {"discriminator", *discriminator}});
     torch::optim::SGD optimizer(discriminator->parameters(), 0.1);
     session.record_step(0, {{"d_loss", at::scalar_tensor(1.0f)}, {"g_loss", at::scalar_tensor(2.0f)}});
@@ -225,7 +218,7 @@ TEST(SessionSeriesTest, ACheckpointOfSeveralModelsRestoresEach) {
     session.fail("stopped for the test");
   }
   torch::nn::Linear g2(3, 5), d2(5, 1);  // other initial values
-  SessionOptions o = options_in(dir);
+  SessionOptions o = testing::quiet_session_options(dir);
   o.resume_dir = run_dir;
   Session resumed(digest_every_step(), o);
   resumed.watch({{"generator", *g2}, {"discriminator", *d2}});

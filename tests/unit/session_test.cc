@@ -13,6 +13,7 @@
 #include "repro/record.h"
 #include "repro/trace.h"
 #include "session/nonfinite_guard.h"
+#include "session_testutil.h"
 #include "testutil.h"
 
 namespace repro {
@@ -23,20 +24,12 @@ proto::RunConfig tiny_config() {
                       "test");
 }
 
-SessionOptions options_in(const testing::TempDir& dir) {
-  SessionOptions o;
-  o.runs_dir = dir.path().string();
-  o.handle_signals = false;
-  o.log_file = false;
-  return o;
-}
-
 TEST(SessionTest, RecordsStepsExactlyAndFinishes) {
   testing::TempDir dir;
   std::string run_dir;
   float losses[3] = {0.5f, 0.25f, 1.0f / 3.0f};
   {
-    Session session(tiny_config(), options_in(dir));
+    Session session(tiny_config(), testing::quiet_session_options(dir));
     torch::nn::Linear model(4, 2);
     session.watch(*model, "linear");
     for (int64_t step = 0; step < 3; ++step) {
@@ -66,7 +59,7 @@ TEST(SessionTest, RecordsStepsExactlyAndFinishes) {
 
 TEST(SessionTest, SeedsEnginesFromTheMasterSeedAndRecordsThem) {
   testing::TempDir dir;
-  Session session(tiny_config(), options_in(dir));
+  Session session(tiny_config(), testing::quiet_session_options(dir));
   auto a = session.rng("noise");
   auto b = session.rng("noise");
   EXPECT_EQ(a(), b());
@@ -81,7 +74,7 @@ TEST(SessionTest, UnfinishedSessionIsRecordedAsFailed) {
   testing::TempDir dir;
   std::string run_dir;
   {
-    Session session(tiny_config(), options_in(dir));
+    Session session(tiny_config(), testing::quiet_session_options(dir));
     session.record_step(0, at::scalar_tensor(1.0f));
     run_dir = session.run_dir();
   }
@@ -93,7 +86,7 @@ TEST(SessionTest, UnfinishedSessionIsRecordedAsFailed) {
 
 TEST(SessionTest, StepsMustIncrease) {
   testing::TempDir dir;
-  Session session(tiny_config(), options_in(dir));
+  Session session(tiny_config(), testing::quiet_session_options(dir));
   session.record_step(3, at::scalar_tensor(1.0f));
   EXPECT_THROW(session.record_step(3, at::scalar_tensor(1.0f)), Error);
   session.finish();
@@ -104,7 +97,7 @@ TEST(SessionTest, ADrawnSeedIsRecordedInTheConfig) {
   testing::TempDir dir;
   auto config = tiny_config();
   config.set_seed(0);
-  Session session(config, options_in(dir));
+  Session session(config, testing::quiet_session_options(dir));
   EXPECT_NE(session.seed(), 0u);
   EXPECT_EQ(session.config().seed(), session.seed());
   EXPECT_EQ(session.header().config().seed(), session.seed()) << "a rerun can use it";
@@ -128,7 +121,7 @@ std::string stop_after_traced_step(const testing::TempDir& dir, int64_t* thrown_
   setenv("REPRO_TRACE_STOP", "1", 1);
   std::string run_dir;
   {
-    Session session(tiny_config(), options_in(dir));
+    Session session(tiny_config(), testing::quiet_session_options(dir));
     unsetenv("REPRO_TRACE_STEP");
     unsetenv("REPRO_TRACE_FILE");
     unsetenv("REPRO_TRACE_STOP");
@@ -179,7 +172,7 @@ TEST(NonFiniteGuardTest, StopRecordsTheStepThenFailsTheRunNamingStepAndLoss) {
   testing::TempDir dir;
   std::string run_dir;
   {
-    Session session(guarded_config("stop"), options_in(dir));
+    Session session(guarded_config("stop"), testing::quiet_session_options(dir));
     run_dir = session.run_dir();
     session.record_step(0, at::scalar_tensor(1.5f));
     try {
@@ -202,7 +195,7 @@ TEST(NonFiniteGuardTest, InfiniteGradNormNamesTheFirstParameterWithANonFiniteGra
   testing::TempDir dir;
   std::string run_dir;
   {
-    Session session(guarded_config("stop"), options_in(dir));
+    Session session(guarded_config("stop"), testing::quiet_session_options(dir));
     run_dir = session.run_dir();
     torch::nn::Linear first(2, 2), second(2, 2);
     session.watch({{"first.weight", first->weight}, {"second.weight", second->weight}}, {}, "two", "");
@@ -222,7 +215,7 @@ TEST(NonFiniteGuardTest, WarnGoesOnAndRecordsNanGradNorm) {
   testing::TempDir dir;
   std::string run_dir;
   {
-    Session session(guarded_config("warn"), options_in(dir));
+    Session session(guarded_config("warn"), testing::quiet_session_options(dir));
     run_dir = session.run_dir();
     StepExtras extras;
     extras.grad_norm = NAN;

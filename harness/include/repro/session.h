@@ -151,7 +151,7 @@ class NonFiniteError : public Error {
   NonFiniteError(const std::string& message, int64_t step, std::string tensor)
       : Error(ErrorKind::kInternal, message), step_(step), tensor_(std::move(tensor)) {}
   int64_t step() const noexcept { return step_; }
-  // "loss" or "grad_norm".
+  // What was not finite: "loss", a named value of record_step ("g_loss"), or "grad_norm".
   const std::string& tensor() const noexcept { return tensor_; }
 
  private:

@@ -1,11 +1,10 @@
 #include "repro/launch.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
+#include <system_error>
 
 #include "proto/run_config.pb.h"
 #include "repro/config.h"
@@ -14,7 +13,6 @@
 #include "util/child.h"
 #include "util/env_names.h"
 #include "util/process.h"
-#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -28,13 +26,10 @@ std::string program_path(const std::string& program) {
     internal::require_executable(program, "PROGRAM");
     return program;
   }
-  const char* path = std::getenv("PATH");
-  for (const auto& dir : internal::split(path != nullptr ? path : "", ':')) {
-    const fs::path candidate = fs::path(dir.empty() ? "." : dir) / program;
-    std::error_code ec;
-    if (fs::is_regular_file(candidate, ec) && access(candidate.c_str(), X_OK) == 0) return candidate.string();
-  }
-  throw Error::input("PROGRAM: " + program + " not found on PATH (give a path, e.g. ./" + program + ")");
+  const std::string found = internal::find_on_path(program);
+  if (found.empty())
+    throw Error::input("PROGRAM: " + program + " not found on PATH (give a path, e.g. ./" + program + ")");
+  return found;
 }
 
 }  // namespace
@@ -57,6 +52,8 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
   child.argv[0] = program_path(command[0]);
   if (options.stdout_to_stderr) child.stdout_path = "-2";
 
+  std::error_code ec;
+  const bool runs_dir_existed = fs::exists(options.runs_dir, ec);
   fs::create_directories(options.runs_dir);
   const std::string run_dir = options.runs_dir + "/" + internal::make_run_id(fs::path(command[0]).filename().string());
   internal::ChildEnvironment env;
@@ -79,6 +76,10 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
   result.exit_code = internal::wait_child(pid);
   sigaction(SIGINT, &old_int, nullptr);
   if (!fs::exists(fs::path(run_dir) / "record.pb")) {
+    // Nothing left behind that looks like a run: an empty run directory goes, and the runs
+    // directory too when this call made it (fs::remove leaves a directory that is not empty).
+    fs::remove(run_dir, ec);
+    if (!runs_dir_existed) fs::remove(options.runs_dir, ec);
     throw Error::internal(command[0] + " exited with status " + std::to_string(result.exit_code) +
                           " without recording a run in " + run_dir + " (does it construct a repro::Session?)");
   }

@@ -181,8 +181,7 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   const std::string run_dir = runs_dir + "/" + internal::make_run_id(h.run_id().empty() ? "run" : "rerun");
   // The recorded numerics variables replace ours (thread counts, CPU-kernel pins, OMP_*...).
   internal::ChildEnvironment env;
-  // A program runs in its recorded working directory: a relative path would land under it.
-  env.run_dir = fs::absolute(run_dir).lexically_normal().string();
+  env.run_dir = run_dir;
   env.rerun_of = h.run_id();
   env.drop = is_numerics_variable;
   for (const auto& [k, v] : h.environment().numerics_env()) env.set[k] = v;

@@ -263,7 +263,7 @@ proto::SweepReport sweep_program(const std::vector<std::string>& command, const 
       run->set_dir(dir);
       planned.push_back({static_cast<int>(g), i, dir});
       internal::ChildEnvironment env;
-      env.run_dir = fs::absolute(options.report_dir + "/" + dir).string();
+      env.run_dir = options.report_dir + "/" + dir;
       env.seed = report.seeds(i);
       env.sets = sets;
       env.launcher = "repro sweep";

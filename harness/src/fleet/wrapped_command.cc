@@ -1,26 +1,14 @@
 #include "fleet/wrapped_command.h"
 
-#include <unistd.h>
-
-#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
 #include "repro/error.h"
 #include "util/process.h"
-#include "util/strings.h"
 
 namespace repro::internal {
-namespace {
 
 namespace fs = std::filesystem;
-
-bool is_executable_file(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_regular_file(fs::status(p, ec)) && access(p.c_str(), X_OK) == 0;
-}
-
-}  // namespace
 
 std::vector<std::string> resolve_command(const std::vector<std::string>& command, const std::string& base_dir,
                                          const std::string& what) {
@@ -31,13 +19,7 @@ std::vector<std::string> resolve_command(const std::vector<std::string>& command
   if (program.is_absolute()) {
     path = program;
   } else if (command[0].find('/') == std::string::npos) {
-    const char* env_path = std::getenv("PATH");
-    for (const auto& dir : split(env_path ? env_path : "", ':')) {
-      if (!dir.empty() && is_executable_file(fs::path(dir) / program)) {
-        path = fs::path(dir) / program;
-        break;
-      }
-    }
+    path = find_on_path(command[0]);
     if (path.empty()) {
       path = fs::path(base_dir) / program;
       std::error_code ec;

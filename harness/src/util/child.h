@@ -27,7 +27,9 @@ std::vector<std::string> repro_run_argv(const std::string& repro_binary, const s
 
 // What a child's environment adds to ours.
 struct ChildEnvironment {
-  std::string run_dir;   // REPRO_RUN_DIR: the directory the child records its run into (required)
+  // REPRO_RUN_DIR: the directory the child records its run into (required); passed absolute,
+  // so that a child started in another working directory records where we look.
+  std::string run_dir;
   std::string rerun_of;  // REPRO_RERUN_OF when not empty: the run id the child repeats
   // Our variables for which this is true are left out (rerun: the numerics variables, whose
   // recorded values then come in `set`). Empty: none.

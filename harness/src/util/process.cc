@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
 
 #include "repro/error.h"
+#include "util/strings.h"
 
 extern char** environ;
 
@@ -33,6 +35,19 @@ void require_executable(const std::string& path, const std::string& what, const 
   if (!fs::is_regular_file(status) || access(p.c_str(), X_OK) != 0) {
     throw Error::input(what + ": " + path + " is not an executable file");
   }
+}
+
+std::string find_on_path(const std::string& program) {
+  if (program.empty() || program.find('/') != std::string::npos) return "";
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : split(path != nullptr ? path : "", ':')) {
+    const fs::path candidate = fs::path(dir.empty() ? "." : dir) / program;
+    std::error_code ec;
+    if (fs::is_regular_file(fs::status(candidate, ec)) && access(candidate.c_str(), X_OK) == 0) {
+      return candidate.string();
+    }
+  }
+  return "";
 }
 
 std::map<std::string, std::string> current_environment() {

@@ -24,6 +24,11 @@ struct ChildSpec {
 // child started there takes it) names a regular file this process may execute.
 void require_executable(const std::string& path, const std::string& what, const std::string& cwd = "");
 
+// Where execvp finds `program`, a name without '/': the first PATH entry (an empty one is the
+// working directory) holding an executable regular file of that name. "" when none does, or
+// when `program` is empty or has a '/'.
+std::string find_on_path(const std::string& program);
+
 // This process's environment as a map.
 std::map<std::string, std::string> current_environment();
 
