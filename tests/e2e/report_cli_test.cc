@@ -72,8 +72,8 @@ TEST(ReportCliTest, BadInputExitsTwoWithOneLineNamingIt) {
 // `repro check --report DIR`: the site beside summary.md, with the page of each comparison.
 TEST(ReportCliTest, CheckWritesTheSiteInItsReportDirectory) {
   testing::TempDir dir;
-  const auto r = run_repro({"check", config_path("mlp_synthetic.textproto"), "--runs", "2", "--report",
-                            dir / "report", "--junit", dir / "out.xml"});
+  const auto r = run_repro({"check", config_path("mlp_synthetic.textproto"), "--runs", "2", "--report", dir / "report",
+                            "--junit", dir / "out.xml"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string run1 = read_run(dir / "report/runs/mlp_synthetic/run-1").header.run_id();
   const std::string run2 = read_run(dir / "report/runs/mlp_synthetic/run-2").header.run_id();
@@ -95,7 +95,8 @@ TEST(ReportCliTest, SweepWritesTheSiteInItsReportDirectory) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string index = testing::read_file(dir / "sweep/site/index.html");
   int rows = 0;
-  for (std::size_t p = index.find("<tr data-run="); p != std::string::npos; p = index.find("<tr data-run=", p + 1)) ++rows;
+  for (std::size_t p = index.find("<tr data-run="); p != std::string::npos; p = index.find("<tr data-run=", p + 1))
+    ++rows;
   EXPECT_EQ(rows, 2);
   EXPECT_NE(index.find("<title>repro sweep</title>"), std::string::npos);
 }

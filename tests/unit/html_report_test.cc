@@ -134,7 +134,7 @@ TEST(HtmlReportTest, WritesIndexRunPagesAndTheComparisonOfConsecutiveRuns) {
   // The header table: run_id and started_at differ; config.name is equal and marked so.
   EXPECT_NE(compare.find("data-field=\"run_id\" data-equal=\"0\""), std::string::npos);
   EXPECT_NE(compare.find("data-field=\"config.name\" data-equal=\"1\""), std::string::npos);
-  EXPECT_NE(compare.find("id=\"only-differences\" data-table=\"header-diff\""), std::string::npos);
+  EXPECT_NE(compare.find("id=\"only-differences-toggle\" data-table=\"header-diff\""), std::string::npos);
 
   for (const auto& name : site.pages) {
     const std::string html = testing::read_file(tmp / ("site/" + name));

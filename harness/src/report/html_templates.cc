@@ -112,7 +112,7 @@ constexpr std::string_view kScript = R"(
           ' was generated: run "repro report RUN_A RUN_B --out DIR" (or --all-pairs).';
     });
   }
-  var toggle = document.getElementById('only-differences');
+  var toggle = document.getElementById('only-differences-toggle');
   if (toggle) {
     var apply = function () {
       var table = document.getElementById(toggle.getAttribute('data-table'));
@@ -152,7 +152,7 @@ constexpr std::string_view kComparisonItem =
     "<span class=\"verdict-{{verdict}}\">{{verdict}}</span> — {{summary}}</li>\n";
 constexpr std::string_view kComparisonList = "<ul id=\"comparisons\">\n{{items}}</ul>\n";
 constexpr std::string_view kToggle =
-    "<p class=\"controls\"><label><input type=\"checkbox\" id=\"only-differences\" data-table=\"{{table}}\"> "
+    "<p class=\"controls\"><label><input type=\"checkbox\" id=\"only-differences-toggle\" data-table=\"{{table}}\"> "
     "only differences</label> <span class=\"note\">(or open this page with #only-differences)</span></p>\n";
 
 constexpr std::string_view kChart =
