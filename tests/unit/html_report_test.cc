@@ -107,6 +107,27 @@ TEST(SiteFieldsTest, FlattenNamesNestedRepeatedAndMapFields) {
   EXPECT_EQ(m.count("config.name"), 0u) << "an unset message is left out";
 }
 
+// A long list shows its first 16 items and one row for the rest, whose digest tells two apart.
+TEST(SiteFieldsTest, LongListsAreSummarisedByADigestOfTheRest) {
+  proto::RunRecord a;
+  for (int i = 0; i < 30; ++i) a.add_argv("arg" + std::to_string(i));
+  proto::RunRecord b = a;
+  b.set_argv(29, "changed");
+  const auto ra = flatten(a), rb = flatten(b);
+  std::map<std::string, std::string> ma(ra.begin(), ra.end()), mb(rb.begin(), rb.end());
+  EXPECT_EQ(ma.at("argv[15]"), "arg15");
+  EXPECT_EQ(ma.count("argv[16]"), 0u);
+  ASSERT_EQ(ma.count("argv[16..29]"), 1u);
+  EXPECT_EQ(ma.at("argv[16..29]").rfind("14 more, XXH3 ", 0), 0u) << ma.at("argv[16..29]");
+  EXPECT_NE(ma.at("argv[16..29]"), mb.at("argv[16..29]"));
+  // Up to 20 items are all listed.
+  proto::RunRecord c;
+  for (int i = 0; i < 20; ++i) c.add_argv("x");
+  const auto rc = flatten(c);
+  const std::map<std::string, std::string> mc(rc.begin(), rc.end());
+  EXPECT_EQ(mc.count("argv[19]"), 1u);
+}
+
 // Two runs of one config that part at step 3: the index, both run pages and their comparison,
 // with every recorded string escaped and nothing that could reach the network.
 TEST(HtmlReportTest, WritesIndexRunPagesAndTheComparisonOfConsecutiveRuns) {

@@ -37,7 +37,7 @@ table { border-collapse: collapse; margin: .3em 0; }
 th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: left; vertical-align: top; }
 td { white-space: pre-wrap; word-break: break-word; max-width: 48em; }
 th { background: #f3f3f3; }
-#runs td { white-space: nowrap; }
+#runs td, #causes-table td:nth-child(-n+2) { white-space: nowrap; }
 table.sortable th { cursor: pointer; user-select: none; }
 th[aria-sort=ascending]::after { content: " \25b2"; }
 th[aria-sort=descending]::after { content: " \25bc"; }

@@ -42,7 +42,8 @@ std::string compare_page(const SiteComparison& comparison);
 // A message's fields as (path, value) rows, depth first in field order: nested messages as
 // "a.b", repeated fields as "a[0]", map entries as "a[key]"; every singular scalar with its
 // value (defaults too), unset sub-messages left out. Floating-point values print exact
-// (util/exact.h), enums by name, bytes as their size.
+// (util/exact.h), enums by name, bytes as their size. A repeated field of more than 20 items
+// lists its first 16 and then one row "a[16..N-1]": "<N-16> more, XXH3 <digest of the rest>".
 std::vector<std::pair<std::string, std::string>> flatten(const google::protobuf::Message& message,
                                                          const std::string& prefix = "");
 

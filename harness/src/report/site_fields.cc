@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "report/site.h"
+#include "repro/digest.h"
 #include "util/exact.h"
 
 namespace repro::internal {
@@ -13,6 +14,9 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
+
+// Items of a repeated field listed one by one; the rest of a longer list is summarised.
+constexpr int kListedItems = 16;
 
 std::string scalar(const Message& m, const FieldDescriptor* f, int index) {
   const Reflection* r = m.GetReflection();
@@ -70,13 +74,26 @@ void flatten_into(const Message& m, const std::string& prefix, std::vector<std::
         }
       }
     } else if (f->is_repeated()) {
-      for (int j = 0; j < r->FieldSize(m, f); ++j) {
+      const int n = r->FieldSize(m, f);
+      // A long list (a derived seed per epoch, an order digest per epoch) would bury the page:
+      // its first items, then one row for the rest with their digest, so that two records
+      // whose rests differ still differ in that row.
+      const int listed = n > kListedItems + 4 ? kListedItems : n;
+      std::vector<std::pair<std::string, std::string>> rest;
+      for (int j = 0; j < n; ++j) {
         const std::string item = path + "[" + std::to_string(j) + "]";
+        auto* into = j < listed ? rows : &rest;
         if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-          flatten_into(r->GetRepeatedMessage(m, f, j), item, rows);
+          flatten_into(r->GetRepeatedMessage(m, f, j), item, into);
         } else {
-          rows->emplace_back(item, scalar(m, f, j));
+          into->emplace_back(item, scalar(m, f, j));
         }
+      }
+      if (listed < n) {
+        std::string text;
+        for (const auto& [k, v] : rest) text += k.substr(k.find('[')) + "=" + v + "\n";
+        rows->emplace_back(path + "[" + std::to_string(listed) + ".." + std::to_string(n - 1) + "]",
+                           std::to_string(n - listed) + " more, XXH3 " + digest_bytes(text));
       }
     } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       if (r->HasField(m, f)) flatten_into(r->GetMessage(m, f), path, rows);

@@ -15,6 +15,8 @@ namespace fs = std::filesystem;
 
 // At most this many rows in a run's step table: the curve shows the rest.
 constexpr std::size_t kStepRows = 200;
+// Derived seeds listed (one per epoch's shuffle makes thousands).
+constexpr std::size_t kSeedRows = 64;
 
 Html fields_of(const google::protobuf::Message& m, const std::string& id = "") { return key_values(flatten(m), id); }
 
@@ -165,8 +167,16 @@ std::string run_page(const SiteRun& run, const std::vector<SiteComparison>& comp
   }
   if (!params.empty()) body += section("Params", table("params", {"name", "type", "default", "value"}, params));
   std::vector<Row> seeds{Row{{cell("master"), cell(std::to_string(h.seed()))}, {}, ""}};
-  for (const auto& s : h.seeds()) seeds.push_back(Row{{cell(s.purpose()), cell(std::to_string(s.seed()))}, {}, ""});
-  body += section("Seeds", table("seeds", {"purpose", "seed"}, seeds));
+  for (const auto& s : h.seeds()) {
+    if (seeds.size() > kSeedRows) break;
+    seeds.push_back(Row{{cell(s.purpose()), cell(std::to_string(s.seed()))}, {}, ""});
+  }
+  Html seed_table = table("seeds", {"purpose", "seed"}, seeds);
+  if (static_cast<std::size_t>(h.seeds_size()) > kSeedRows) {
+    seed_table +=
+        note(std::to_string(h.seeds_size() - kSeedRows) + " more derived seeds (repro show --json lists all)");
+  }
+  body += section("Seeds", seed_table);
   body += section("Determinism applied", fields_of(h.determinism(), "determinism"));
   body += section("Environment", environment(h.environment()), "environment");
   body += section("Data fingerprint", fields_of(h.data(), "data"));
