@@ -29,7 +29,8 @@ int run_sweep(const Args& args) {
       "of the final loss and the final evaluation metrics, then a sensitivity table: how far each\n"
       "varied field moves each metric, against the seed-to-seed std. The report directory holds\n"
       "the runs (runs/<setting>-seed<i>/ and their logs) and sweep.json (the report, also what\n"
-      "--json prints; per-step loss statistics included; plot it with tools/plot_sweep).\n"
+      "--json prints; per-step loss statistics included; plot it with tools/plot_sweep) and site/,\n"
+      "the HTML report of the runs (as `repro report` writes it).\n"
       "To vary a list field separate the values with ';': --vary 'model.mlp.hidden=64,32;128'.\n"
       "--save-envelope FILE (no --vary) stores the per-step loss band and final metric bands,\n"
       "[min - m, max + m] with m = k*std + floor*max(|mean|, loss at step 0), for\n"
@@ -54,8 +55,8 @@ int run_sweep(const Args& args) {
       "vary", po::value<std::vector<std::string>>()->value_name("FIELD=V1,V2")->composing(),
       "a config field and its values (repeatable: the grid is their product)")(
       "report", po::value<std::string>()->value_name("DIR")->default_value("sweep-report"),
-      "report directory: runs/, logs, sweep.json")("save-envelope", po::value<std::string>()->value_name("FILE"),
-                                                   "write the envelope baseline (JSON) to FILE")(
+      "report directory: runs/, logs, sweep.json, site/")("save-envelope", po::value<std::string>()->value_name("FILE"),
+                                                          "write the envelope baseline (JSON) to FILE")(
       "envelope-k", po::value<double>()->value_name("K")->default_value(kDefaultEnvelopeK, "4"),
       "envelope margin: K seed standard deviations...")(
       "envelope-floor", po::value<double>()->value_name("F")->default_value(kDefaultEnvelopeFloor, "0.05"),

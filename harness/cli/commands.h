@@ -30,5 +30,6 @@ int run_check(const Args& args);
 int run_sweep(const Args& args);
 int run_doctor(const Args& args);
 int run_trace(const Args& args);
+int run_report(const Args& args);
 
 }  // namespace repro::cli

@@ -27,6 +27,7 @@ const std::vector<Command>& commands() {
       {"sweep", "run a config over seeds (and a grid of values): statistics, sensitivity, envelope", run_sweep},
       {"doctor", "model health checks: one step, updates, loss trend, fit, NaN/Inf, dead units", run_doctor},
       {"trace", "re-execute a divergent step with op tracing; name the first diverging op", run_trace},
+      {"report", "write a static HTML site of runs and their comparisons (opens from file://)", run_report},
       {"env", "show everything in this environment that can change a training result", run_env},
   };
   return kCommands;

@@ -22,7 +22,8 @@ struct CheckOptions {
   std::string baseline_dir;      // golden records: <baseline_dir>/<entry name>/ (a run directory)
   bool update_baseline = false;  // store each entry's first run as its baseline (needs baseline_dir)
   std::string junit_path;        // JUnit XML, when not empty
-  // check.json (the CheckReport), a JSON report per comparison, plots, summary.md; the runs.
+  // check.json (the CheckReport), a JSON report per comparison, plots, summary.md, the runs,
+  // and site/: the HTML report of every run and comparison (repro/html_report.h).
   std::string report_dir = "check-report";
 };
 

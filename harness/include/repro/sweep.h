@@ -82,11 +82,12 @@ struct SweepOptions {
   // The `repro` executable run for each seed. Default: this executable (right when the caller
   // is `repro` itself; a program of your own names the binary).
   std::string repro_binary;
-  int seeds = 5;                            // seeds per setting; at least 2
-  std::vector<std::string> sets;            // "path=value" overrides applied to every setting first
-  std::vector<std::string> vary;            // "field=v1,v2,..." each (see Grid above)
-  int jobs = 1;                             // runs at once; at least 1
-  std::string report_dir = "sweep-report";  // runs/, their logs and sweep.json
+  int seeds = 5;                  // seeds per setting; at least 2
+  std::vector<std::string> sets;  // "path=value" overrides applied to every setting first
+  std::vector<std::string> vary;  // "field=v1,v2,..." each (see Grid above)
+  int jobs = 1;                   // runs at once; at least 1
+  // runs/, their logs, sweep.json and site/ (the HTML report of the runs, repro/html_report.h)
+  std::string report_dir = "sweep-report";
   // sweep_program only: the master seed the seeds are derived from (a config's is its `seed`).
   std::uint64_t base_seed = kDefaultProgramSweepSeed;
 };

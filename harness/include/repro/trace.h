@@ -112,7 +112,8 @@ std::string format_trace(const proto::Trace& trace);
 // `repro trace`: re-executes runs with tracing on for one step (see repro/rerun.h for how a
 // run is re-executed; the re-executions stop after the window, REPRO_TRACE_STOP above, whatever
 // their exit status, and their run directories are removed). Trace files go to
-// `<run dir>/traces/step-<K>[-<label>].trace` of the run traced.
+// `<run dir>/traces/step-<K>[-<label>].trace` of the run traced; the report of two runs to
+// trace_report_path() below.
 struct TraceOptions {
   int64_t step = -1;         // -1: the first divergent step of the two records (repro/compare.h)
   bool knobs = false;        // also run the settings matrix (below)
@@ -137,6 +138,12 @@ struct TraceOptions {
 // (identical records and no --step) or the step is past a run's recorded steps, Error (input)
 // for changed inputs (see repro/rerun.h) and Error (internal) when a re-execution writes no trace.
 proto::TraceReport trace_runs(const RunData& a, const RunData* b, const TraceOptions& options);
+
+// Where trace_runs keeps the report of a pair (a binary proto::TraceReport, written atomically
+// when run B was given): <run_dir_a>/traces/report-<run_id_b>.pb, the run id with every
+// character but letters, digits, '.', '_' and '-' made '_'. The HTML report
+// (repro/html_report.h) shows it on the pair's comparison page.
+std::string trace_report_path(const std::string& run_dir_a, const std::string& run_id_b);
 
 // Traces step K of one run (one re-execution) and returns the trace and its file.
 proto::Trace trace_one(const RunData& run, int64_t step, const TraceOptions& options, std::string* file = nullptr);

@@ -1,5 +1,6 @@
 // Aligning two traces of one step and naming the first difference (repro/trace.h).
 #include <algorithm>
+#include <cctype>
 
 #include "repro/trace.h"
 #include "util/strings.h"
@@ -154,6 +155,13 @@ bool same_outputs(const proto::Trace& a, const proto::Trace& b, std::string* fir
     return false;
   }
   return true;
+}
+
+std::string trace_report_path(const std::string& run_dir_a, const std::string& run_id_b) {
+  std::string name;
+  for (char c : run_id_b)
+    name += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c : '_';
+  return run_dir_a + "/traces/report-" + name + ".pb";
 }
 
 }  // namespace repro

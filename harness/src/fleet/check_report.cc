@@ -12,6 +12,7 @@
 #include "repro/envelope.h"
 #include "repro/environment.h"
 #include "repro/error.h"
+#include "repro/html_report.h"
 #include "util/child.h"
 #include "util/fileutil.h"
 #include "util/process.h"
@@ -55,6 +56,34 @@ std::string slug(const std::string& s) {
 }
 
 bool failed(const proto::ComparisonReport& r) { return exit_code_of(r) != 0; }
+
+bool has_record(const std::string& dir) {
+  std::error_code ec;
+  return !dir.empty() && fs::is_regular_file(fs::path(dir) / "record.pb", ec);
+}
+
+// <report_dir>/site/: the HTML report of every run and every comparison (repro/html_report.h).
+// Returns what summary.md says about it; a site that cannot be written is logged, never fatal.
+std::string write_check_site(const proto::CheckReport& result, const fs::path& dir) {
+  std::vector<std::string> runs;
+  for (const auto& r : result.runs())
+    if (has_record(r.dir())) runs.push_back(r.dir());
+  ReportOptions options;
+  options.title = std::string("repro check: ") + (result.passed() ? "passed" : "FAILED");
+  for (const auto& c : result.comparisons()) {
+    if (has_record(c.report().run_a()) && has_record(c.report().run_b()))
+      options.pairs.emplace_back(c.report().run_a(), c.report().run_b());
+  }
+  if (runs.empty() && options.pairs.empty()) return "none (no run recorded)";
+  try {
+    write_report(runs.empty() ? std::vector<std::string>{options.pairs[0].first} : runs, (dir / "site").string(),
+                 options);
+    return "[site/index.html](site/index.html)";
+  } catch (const Error& e) {
+    spdlog::error("cannot write the HTML report: {}", e.what());
+    return std::string("failed: ") + e.what();
+  }
+}
 
 std::string differences_text(const proto::ComparisonReport& r) {
   std::ostringstream out;
@@ -193,6 +222,7 @@ void write_check_report(const proto::CheckReport& result, const CheckOptions& op
        << text.substr(0, text.find('\n')) << " | - |\n";
   }
   for (const auto& e : result.errors()) md << "\nerror: " << e << "\n";
+  md << "\nHTML report: " << write_check_site(result, dir) << "\n";
   std::ofstream(dir / "summary.md") << md.str();
   internal::write_file_atomic((dir / "check.json").string(), to_json(result));
   if (!options.junit_path.empty()) {

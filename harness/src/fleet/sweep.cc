@@ -13,6 +13,7 @@
 #include "repro/determinism.h"
 #include "repro/environment.h"
 #include "repro/error.h"
+#include "repro/html_report.h"
 #include "util/child.h"
 #include "util/fileutil.h"
 #include "util/process.h"
@@ -118,6 +119,15 @@ void run_planned(const std::vector<PlannedRun>& planned, const std::vector<inter
   for (const auto& e : errors) report->add_errors(e);
   for (auto& s : sensitivity(*report)) *report->add_sensitivity() = std::move(s);
   internal::write_file_atomic(options.report_dir + "/sweep.json", to_json(*report) + "\n");
+  // <report_dir>/site/: the HTML report of the sweep's runs (repro/html_report.h); runs that
+  // failed before recording are skipped, and a site that cannot be written is logged.
+  try {
+    ReportOptions site;
+    site.title = "repro sweep";
+    write_report({options.report_dir + "/runs"}, options.report_dir + "/site", site);
+  } catch (const Error& e) {
+    spdlog::error("cannot write the HTML report: {}", e.what());
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "repro/rerun.h"
 #include "repro/trace.h"
 #include "util/env_names.h"
+#include "util/fileutil.h"
 #include "util/strings.h"
 
 namespace repro {
@@ -246,6 +247,12 @@ proto::TraceReport trace_runs(const RunData& a, const RunData* b, const TraceOpt
   report.set_trace_a(t.file_a);
   report.set_trace_b(t.file_b);
   if (options.knobs) run_knobs(a, b, report.step(), t.a, t.b, options, &report);
+  // Kept for the HTML report's comparison page of the pair (repro/html_report.h).
+  if (b != nullptr) {
+    const std::string path = trace_report_path(a.dir, b->header.run_id());
+    fs::create_directories(fs::path(path).parent_path());
+    internal::write_file_atomic(path, report.SerializeAsString());
+  }
   return report;
 }
 
