@@ -243,13 +243,14 @@ INSTANTIATE_TEST_SUITE_P(
                {"--config", "CFG/mlp_synthetic.textproto", "--set", "train.stepz=3"},
                "train has no field 'stepz'"},
         BadRun{"NoConfig", {}, "repro run:"},
-        // A record keeps its text as UTF-8: a value that is not would make the run unreadable.
+        // A record keeps its text as UTF-8: a value that is not would make the run unreadable
+        // (the command line is checked first: it holds the --set that put it in the config).
         BadRun{"NonUtf8Name",
                {"--config", "CFG/mlp_synthetic.textproto", "--set", "name=run\xff"},
-               "run record: config.name is not valid UTF-8 (\"run\\xff\")"},
+               "run record: argv[7] is not valid UTF-8 (\"name=run\\xff\")"},
         BadRun{"NonUtf8Param",
                {"--config", "CFG/mlp_synthetic.textproto", "--set", "params.tag=\xe9t\xe9"},
-               "run record: config.params[tag] is not valid UTF-8"},
+               "run record: argv[7] is not valid UTF-8 (\"params.tag=\\xe9t\\xe9\")"},
         BadRun{"CheckRtolNegative",
                {"--config", "CFG/mlp_synthetic.textproto", "--set", "check.rtol=-1"},
                "check.rtol: must be a finite number >= 0 (got -1)"},
