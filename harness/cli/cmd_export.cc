@@ -13,7 +13,9 @@ int run_export(const Args& args) {
                          "Writes the final weights of a finished run (its checkpoint after the last step) to FILE,\n"
                          "with the run's identity: run id, config digest, data digest, code identity, parameter\n"
                          "digest (equal to the run's final digest; verified on every load). `repro show FILE`\n"
-                         "prints the identity; repro::load_snapshot (repro/snapshot.h) reads the weights."};
+                         "prints the identity; repro::load_snapshot (repro/snapshot.h) reads the weights.\n"
+                         "FILE is replaced atomically; a FIFO, device node or directory at FILE is never replaced\n"
+                         "(exit 4, as for any write that fails)."};
   po::options_description options("options");
   options.add_options()("run-dir", po::value<std::string>()->value_name("RUN_DIR")->required(), "the run")(
       "to", po::value<std::string>()->value_name("FILE")->required(), "the snapshot file to write");
