@@ -432,7 +432,7 @@ const std::vector<Case>& catalog() {
                           s.env[internal::kEnvFaultEnospc] = "steps.bin";
                           return Args{"run", "--config", s.config(), "--runs-dir", s.runs, "--json"};
                         },
-       4, "steps.bin: write failed: No space left on device", true},
+       4, "steps.bin: write failed: No space left on device"},  // as the run directory is assembled
       {"ResumeDirectorySquatsOnCheckpoint", kIoCode,
        [](Scene& s) -> std::
                         optional<Args> {
@@ -554,7 +554,7 @@ const std::vector<Case>& catalog() {
                           s.stdout_path = "/dev/full";
                           return Args{"ls", s.runs};
                         },
-       4, "repro: cannot write to standard output: No space left on device"},
+       4, "repro: cannot write to standard output"},
       {"ShowToDevFull", kOutputs,
        [](Scene& s) -> std::
                         optional<Args> {
@@ -668,7 +668,9 @@ TEST_P(BadInputCatalogTest, ExitsWithOneLineAndLeavesNoRun) {
   const auto lines = r.err_lines();
   ASSERT_EQ(lines.size(), 1u) << r.err;
   EXPECT_NE(lines[0].find(replace_tmp(c.stderr_fragment, tmp.path().string())), std::string::npos) << lines[0];
-  if (c.exit_code != 0) EXPECT_EQ(r.out, "") << "a failed command prints no result";
+  if (c.exit_code != 0) {
+    EXPECT_EQ(r.out, "") << "a failed command prints no result";
+  }
   const auto after = entries_of(s.runs);
   if (c.new_run_dir) {
     EXPECT_EQ(after.size(), before.size() + 1) << "expected one run directory";

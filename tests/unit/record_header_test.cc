@@ -1,6 +1,7 @@
 // What makes a record.pb a run (run/record.cc, validate_header): an empty, truncated or
 // header-less record is refused naming the file, and list_runs skips it.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include "repro/error.h"
 #include "repro/record.h"
 #include "testutil.h"
+#include "util/env_names.h"
 
 namespace repro {
 namespace {
@@ -70,6 +72,23 @@ TEST(RecordHeaderTest, AStreamThatIsADeviceIsRefused) {
   fs::remove(run + "/steps.bin");
   fs::create_symlink("/dev/zero", run + "/steps.bin");
   EXPECT_EQ(std::string(read_error(run).what()), run + "/steps.bin: is a character device, not a regular file");
+}
+
+TEST(RecordHeaderTest, AFullDiskWhileAppendingIsAnIoError) {
+  testing::TempDir tmp;
+  proto::RunRecord h;
+  h.set_run_id("r-1");
+  auto writer = RunWriter::create(tmp / "r", h);
+  proto::StepRecord step;
+  step.set_step(0);
+  writer->append_step(step);
+  ::setenv(internal::kEnvFaultEnospc, "r/steps.bin", 1);
+  const Error e = testing::thrown_error([&] { writer->flush(); });
+  ::unsetenv(internal::kEnvFaultEnospc);
+  EXPECT_EQ(e.kind(), ErrorKind::kIo);
+  EXPECT_EQ(std::string(e.what()), tmp / "r/steps.bin" + ": write failed: No space left on device");
+  writer.reset();  // does not try (and fail) again
+  EXPECT_EQ(read_run(tmp / "r").steps.size(), 0u);
 }
 
 TEST(RecordHeaderTest, ListRunsSkipsAnEmptyRecord) {
