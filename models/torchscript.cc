@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "repro/error.h"
+#include "util/input_file.h"
 
 namespace repro::models {
 namespace {
@@ -73,9 +74,9 @@ std::unique_ptr<TrainableModel> make_torchscript(const proto::TorchScriptConfig&
   const std::string& path = config.path();
   if (path.empty()) throw Error::usage("model.torchscript.path: empty (the TorchScript file to train)");
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw Error::input(path + ": model.torchscript.path: no such file");
-  }
+  if (!std::filesystem::exists(path, ec)) throw Error::input(path + ": model.torchscript.path: no such file");
+  // torch::jit::load reads /dev/zero or a FIFO forever: only a regular file goes to it.
+  repro::internal::check_input_file(path, "model.torchscript.path");
   torch::jit::Module module;
   try {
     module = torch::jit::load(path, torch::kCPU);

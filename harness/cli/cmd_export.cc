@@ -27,6 +27,8 @@ int run_export(const Args& args) {
       "(TensorBoard's simple_value): float64 values are rounded; the record keeps the exact bits.\n"
       "Any run can be exported this way, finished or not. TensorBoard reads a directory as one\n"
       "run: give each run its own DIR.\n\n"
+      "Each file is replaced atomically; a FIFO, device node or directory in its place is never\n"
+      "replaced (exit 4, as for any write that fails).\n\n"
       "--json prints an ExportReport (proto/export.proto): `snapshot` with --to, `tensorboard` with\n"
       "--tensorboard."};
   po::options_description options("options");

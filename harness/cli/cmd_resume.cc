@@ -23,7 +23,7 @@ int run_resume(const Args& args) {
                          "variables, compiler, glibc, CUDA, packages; and data files) is named in a warning, or\n"
                          "refused with --strict.\n"
                          "Exit: 0 finished, 1 the run failed, 2 nothing to resume (finished or still running),\n"
-                         "bad flag, or a difference under --strict, 130 interrupted."};
+                         "bad flag, or a difference under --strict, 4 an I/O or resource failure, 130 interrupted."};
   po::options_description options("options");
   options.add_options()("run-dir", po::value<std::string>()->value_name("RUN_DIR")->required(),
                         "the run directory to continue")(

@@ -2,8 +2,12 @@
 // one place where errors become a message and an exit code.
 #include <c10/util/Exception.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <new>
+#include <string>
 
 #include "commands.h"
 #include "models/models.h"
@@ -42,7 +46,9 @@ void print_usage(std::ostream& out) {
          "reprotorch makes LibTorch training reproducible and proves it.\n\ncommands:\n";
   for (const auto& c : commands())
     out << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
-  out << "\nexit codes: 0 success, 1 a check failed or runs diverged, 2 usage or input error, 3 internal error\n";
+  out << "\nexit codes: 0 success, 1 a check failed or runs diverged, 2 usage or input error, 3 internal error,\n"
+         "            4 I/O or resource failure (a write failed, no space, an output that is not a regular file,\n"
+         "              standard output unwritable, out of memory)\n";
 }
 
 int run(int argc, char** argv) {
@@ -78,13 +84,33 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace repro::cli
 
+namespace {
+
+// What the command printed must have reached stdout: `repro ls > /dev/full` is an I/O failure,
+// not a success. Returns `code`, or kExitIo with one line on stderr.
+int check_stdout(int code) {
+  errno = 0;
+  std::cout.flush();
+  const bool failed = !std::cout.good() || std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+  if (!failed) return code;
+  const int err = errno;
+  std::cerr << "repro: cannot write to standard output" << (err != 0 ? std::string(": ") + std::strerror(err) : "")
+            << "\n";
+  return repro::kExitIo;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   repro::models::register_builtins();
   try {
-    return repro::cli::run(argc, argv);
+    return check_stdout(repro::cli::run(argc, argv));
   } catch (const repro::Error& e) {
     std::cerr << "repro: " << repro::cli::with_flag_names(e.what()) << "\n";
     return e.exit_code();
+  } catch (const std::bad_alloc& e) {
+    std::cerr << "repro: out of memory: " << e.what() << "\n";
+    return repro::kExitIo;
   } catch (const c10::Error& e) {
     std::cerr << "repro: internal error: " << e.what_without_backtrace() << "\n";
     return repro::kExitInternal;

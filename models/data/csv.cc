@@ -12,6 +12,7 @@
 
 #include "models/data/sources.h"
 #include "repro/error.h"
+#include "util/input_file.h"
 #include "util/strings.h"
 
 namespace repro::models::internal {
@@ -44,6 +45,7 @@ class CsvParser {
 
   LoadedData parse() {
     if (config_.csv_features().empty()) throw Error::usage("data.csv_features: name at least one feature column");
+    repro::internal::check_input_file(path_, "");  // a regular file: a FIFO or /dev/zero never ends
     std::ifstream in(path_, std::ios::binary);
     if (!in) throw Error::input(path_ + ": cannot open: " + std::strerror(errno));
     std::string line;

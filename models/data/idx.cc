@@ -12,6 +12,7 @@
 
 #include "models/data/sources.h"
 #include "repro/error.h"
+#include "util/input_file.h"
 
 namespace repro::models::internal {
 
@@ -33,6 +34,7 @@ std::string hex32(uint32_t v) {
 class GzReader {
  public:
   explicit GzReader(const std::string& path) : path_(path) {
+    repro::internal::check_input_file(path, "");  // a regular file: a FIFO or /dev/zero never ends
     errno = 0;
     file_ = gzopen(path.c_str(), "rb");
     if (file_ == nullptr) {

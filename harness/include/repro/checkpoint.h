@@ -61,13 +61,14 @@ std::string checkpoint_dir(const std::string& run_dir);
 std::string checkpoint_path(const std::string& run_dir, int64_t step);
 
 // The checkpoint files of a run (ckpt-<step>.ckpt), oldest (smallest step) first. Temporary
-// files of an interrupted write are ignored. No checkpoints directory: an empty list.
+// files of an interrupted write, and anything by a checkpoint's name that is not a regular
+// file (a directory, a device), are ignored. No checkpoints directory: an empty list.
 // Throws Error (input) when the directory exists but cannot be listed.
 std::vector<CheckpointFile> list_checkpoints(const std::string& run_dir);
 
 // Frames `payload` as described above and writes it atomically as checkpoint_path(run_dir,
 // step), creating the directory, then deletes all but the newest `keep` checkpoints (keep < 1
-// counts as 1). Throws Error (internal) on I/O failure; older checkpoints are then intact.
+// counts as 1). Throws Error (io) on I/O failure; older checkpoints are then intact.
 void write_checkpoint_file(const std::string& run_dir, int64_t step, const std::string& payload, int keep);
 
 // The verified payload of a checkpoint file. Throws Error (input) naming the file and the

@@ -57,7 +57,7 @@ proto::Envelope make_envelope(const proto::SweepSetting& setting, proto::RunConf
 proto::Band make_band(const proto::Stats& stats, double k, double floor, double initial_loss);
 
 // Writes the envelope as JSON (protobuf's JSON mapping; doubles round-trip exactly),
-// atomically. Throws Error (internal) on I/O failure.
+// atomically. Throws Error (io) on I/O failure.
 void save_envelope(const proto::Envelope& envelope, const std::string& path);
 
 // Reads an envelope file. Throws Error (input) naming the file when it is missing, not JSON

@@ -15,11 +15,18 @@ inline constexpr int kExitOk = 0;           // success
 inline constexpr int kExitCheckFailed = 1;  // a check failed or runs diverged
 inline constexpr int kExitBadInput = 2;     // usage error or bad input (flags, config, record, data)
 inline constexpr int kExitInternal = 3;     // a bug or an unexpected failure of a dependency
+// An I/O or resource failure while working: a write that fails (no space left, permission
+// denied), an output path held by something that is not a regular file (a device node, a FIFO,
+// a directory squatting on a checkpoint's name), standard output that cannot be written, memory
+// that cannot be allocated. A run that stops this way is recorded as failed (when its record
+// can still be written) and its directory is not printed on stdout.
+inline constexpr int kExitIo = 4;
 
 enum class ErrorKind {
   kUsage,     // the caller asked for something that cannot be done as asked (bad flag, bad value)
   kInput,     // a file or record is missing, unreadable or malformed
   kInternal,  // anything else: an invariant broke, a dependency failed unexpectedly
+  kIo,        // an I/O or resource failure (see kExitIo): writing, allocating, standard output
 };
 
 class Error : public std::runtime_error {
@@ -29,9 +36,10 @@ class Error : public std::runtime_error {
   static Error usage(const std::string& message) { return Error(ErrorKind::kUsage, message); }
   static Error input(const std::string& message) { return Error(ErrorKind::kInput, message); }
   static Error internal(const std::string& message) { return Error(ErrorKind::kInternal, message); }
+  static Error io(const std::string& message) { return Error(ErrorKind::kIo, message); }
 
   ErrorKind kind() const noexcept { return kind_; }
-  // kExitBadInput for usage and input errors, kExitInternal for internal ones.
+  // kExitBadInput for usage and input errors, kExitInternal for internal ones, kExitIo for io.
   int exit_code() const noexcept;
 
  private:

@@ -41,7 +41,7 @@ class RunWriter {
   // their last complete frame (a torn tail is dropped with a warning), then to the first
   // keep.steps / keep.evals records (a resume from a checkpoint drops what came after it; a
   // stream with fewer records is left as it is). Throws Error (input) naming the file on a
-  // missing or corrupt header or stream, Error (internal) when truncating fails.
+  // missing or corrupt header or stream, Error (io) when truncating fails.
   static std::unique_ptr<RunWriter> reopen(const std::string& dir, const Keep& keep);
   static std::unique_ptr<RunWriter> reopen(const std::string& dir) { return reopen(dir, Keep{}); }
 
@@ -50,10 +50,10 @@ class RunWriter {
   // Buffered appends; records reach the disk at flush().
   void append_step(const proto::StepRecord& step);
   void append_eval(const proto::EvalRecord& eval);
-  // Writes buffered records and fsyncs the streams. Throws Error (internal) on I/O failure.
+  // Writes buffered records and fsyncs the streams. Throws Error (io) on I/O failure.
   void flush();
   // Flushes, then replaces record.pb atomically with `header` (its schema_version is set).
-  // Throws Error (internal) on I/O failure; the previous record.pb is then left intact.
+  // Throws Error (io) on I/O failure; the previous record.pb is then left intact.
   void write_header(const proto::RunRecord& header);
 
   const std::string& dir() const;
@@ -80,7 +80,10 @@ struct RunData {
 
 // Reads a run directory. Throws Error (input) naming the file when the directory or its
 // header is missing, unreadable or not a RunRecord, or its schema_version is newer than this
-// reader's.
+// reader's. A header is a run only with a schema_version and a run id: an empty record.pb is
+// "<dir>/record.pb: is empty (not a run record)", one without them "... has no run id (not a
+// run record, or truncated)". record.pb and the streams must be regular files (a FIFO or a
+// symlink to /dev/zero is refused naming it; util/input_file.h); record.pb is read up to 16 MiB.
 RunData read_run(const std::string& dir);
 
 // Run directories directly under `runs_dir` (those with a record.pb), sorted by the header's

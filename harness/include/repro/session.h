@@ -286,7 +286,7 @@ class Session {
   // torch's default CPU generator, the run's record counts, and what `user` writes into its
   // archive. Call it after record_step() of the last step it covers; recorded steps are flushed
   // first. Keeps the newest train.keep_checkpoints (default 3). Throws Error (usage) before
-  // watch(), Error (internal) on I/O failure.
+  // watch(), Error (io) on I/O failure.
   void save_checkpoint(const CheckpointState& state, torch::optim::Optimizer* optimizer,
                        const CheckpointSaveHook& user = {});
   // On a Session made with resume_dir and a valid checkpoint: restores the watched tensors in

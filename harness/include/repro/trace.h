@@ -86,7 +86,7 @@ class TraceRecorder {
   proto::TraceStart start_;
 };
 
-// Writes `trace` to `path` as a framed stream, atomically. Throws Error (internal) on I/O failure.
+// Writes `trace` to `path` as a framed stream, atomically. Throws Error (io) on I/O failure.
 void write_trace(const std::string& path, const proto::Trace& trace);
 // Reads a trace file. Throws Error (input) naming the file when it is missing, not a trace
 // stream, or incomplete (no start or no end frame: the traced process died in the window).

@@ -52,6 +52,8 @@ struct TrainOutcome {
 // Progress goes to stderr: a progress bar on a terminal, else a log line every 10% of steps.
 // Throws Error (usage/input) for bad input — before the run directory exists when it can be
 // known then (determinism), else after recording the run as failed (a corrupt data file).
+// An I/O or resource failure (Error io: no space for a checkpoint or the record, out of memory)
+// is recorded as failed where the record can still be written, and thrown as Error (io).
 // Any other failure during training is recorded (status failed) and returned; a run stopped
 // after its trace window (REPRO_TRACE_STOP, repro/trace.h) is returned as interrupted.
 // The models and data sources come from models/ (reprotorch::models), a library above the

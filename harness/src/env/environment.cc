@@ -25,6 +25,7 @@
 #include "repro/digest.h"
 #include "repro/error.h"
 #include "util/fileutil.h"
+#include "util/input_file.h"
 
 extern char** environ;
 
@@ -209,7 +210,7 @@ proto::Environment capture_environment() {
 }
 
 proto::LockCheck verify_lock_file(const std::string& lock_path, const std::string& dpkg_status) {
-  const std::string content = internal::read_whole_file(lock_path, "lock file");
+  const std::string content = internal::read_input_file(lock_path, "lock file", internal::kMaxTextInputBytes);
   const auto locked = internal::parse_lock(content, lock_path);
   const auto installed = internal::installed_packages(dpkg_status);
   proto::LockCheck check;

@@ -16,6 +16,7 @@
 #include "repro/record.h"
 #include "util/child.h"
 #include "util/fileutil.h"
+#include "util/input_file.h"
 #include "util/process.h"
 #include "util/textproto.h"
 
@@ -94,7 +95,7 @@ bool check_passed(const proto::CheckReport& report) {
 }
 
 proto::CheckSuite load_suite(const std::string& path) {
-  const std::string text = internal::read_whole_file(path, "suite or config file");
+  const std::string text = internal::read_input_file(path, "suite or config file", internal::kMaxTextInputBytes);
   proto::CheckSuite suite;
   std::string suite_error;
   if (internal::parse_text(text, path, &suite, &suite_error) && suite.entry_size() > 0) return suite;

@@ -196,7 +196,7 @@ void write_check_report(const proto::CheckReport& result, const CheckOptions& op
   for (const auto& c : result.comparisons()) {
     const fs::path base = dir / c.entry() / slug(c.name());
     fs::create_directories(base.parent_path());
-    std::ofstream(base.string() + ".json") << to_json(c.report());
+    internal::write_file_atomic(base.string() + ".json", to_json(c.report()));
     std::string plot = "-";
     if (failed(c.report()) && c.report().steps_compared() > 0) {
       if (plot_tool.empty() || !fs::exists("/usr/bin/python3")) {
@@ -223,12 +223,10 @@ void write_check_report(const proto::CheckReport& result, const CheckOptions& op
   }
   for (const auto& e : result.errors()) md << "\nerror: " << e << "\n";
   md << "\nHTML report: " << write_check_site(result, dir) << "\n";
-  std::ofstream(dir / "summary.md") << md.str();
+  internal::write_file_atomic((dir / "summary.md").string(), md.str());
   internal::write_file_atomic((dir / "check.json").string(), to_json(result));
   if (!options.junit_path.empty()) {
-    std::ofstream junit(options.junit_path);
-    junit << junit_xml(result);
-    if (!junit) spdlog::error("cannot write JUnit XML to {}", options.junit_path);
+    internal::write_file_atomic(options.junit_path, junit_xml(result));  // Error (io) naming the path
   }
 }
 

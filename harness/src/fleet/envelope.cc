@@ -17,6 +17,7 @@
 #include "repro/version.h"
 #include "util/exact.h"
 #include "util/fileutil.h"
+#include "util/input_file.h"
 
 namespace repro {
 namespace {
@@ -130,7 +131,7 @@ void save_envelope(const proto::Envelope& envelope, const std::string& path) {
 }
 
 proto::Envelope load_envelope(const std::string& path) {
-  const std::string text = internal::read_whole_file(path);
+  const std::string text = internal::read_input_file(path, "envelope", internal::kMaxTextInputBytes);
   proto::Envelope envelope;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // a newer writer may add fields; schema_version guards meaning

@@ -16,6 +16,7 @@
 #include "run/run_identity.h"
 #include "util/child.h"
 #include "util/env_names.h"
+#include "util/fileutil.h"
 #include "util/process.h"
 
 namespace repro {
@@ -200,15 +201,17 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   if (builtin) {
     // The recorded resolved config, seed included, is the whole description of the run.
     config_file = run_dir + ".config.textproto";
-    std::ofstream(config_file) << config_to_text(h.config());
+    internal::write_file_atomic(config_file, config_to_text(h.config()));
     child.argv = internal::repro_run_argv(child.argv[0], config_file, {});
   }
   spdlog::info("rerunning {} in a fresh process into {}", h.run_id(), run_dir);
   result.exit_code = internal::wait_child(internal::spawn(child));
   if (!config_file.empty()) fs::remove(config_file);
   if (!fs::exists(fs::path(run_dir) / "record.pb")) {
-    throw Error::internal("the re-executed process exited with status " + std::to_string(result.exit_code) +
-                          " without recording a run in " + run_dir);
+    // A child that could not write (exit 4) is an I/O failure here too: one rule for I/O.
+    throw Error(result.exit_code == kExitIo ? ErrorKind::kIo : ErrorKind::kInternal,
+                "the re-executed process exited with status " + std::to_string(result.exit_code) +
+                    " without recording a run in " + run_dir);
   }
   result.run_dir = run_dir;
   return result;

@@ -52,6 +52,7 @@ std::vector<CheckpointFile> list_checkpoints(const std::string& run_dir) {
   std::vector<CheckpointFile> files;
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     if (ec) throw Error::input(dir + ": cannot list: " + ec.message());
+    if (!it->is_regular_file(ec)) continue;  // a directory or device by a checkpoint's name is none
     if (const auto step = step_of(it->path().filename().string())) files.push_back({it->path().string(), *step});
   }
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.step < b.step; });
@@ -62,7 +63,7 @@ void write_checkpoint_file(const std::string& run_dir, int64_t step, const std::
   const std::string dir = checkpoint_dir(run_dir);
   std::error_code ec;
   if (fs::create_directories(dir, ec)) internal::fsync_dir(run_dir);  // the new directory is durable
-  if (ec) throw Error::internal(dir + ": cannot create directory: " + ec.message());
+  if (ec) throw Error::io(dir + ": cannot create directory: " + ec.message());
   internal::write_file_atomic(checkpoint_path(run_dir, step), internal::frame_payload(kMagic, payload));
 
   const auto files = list_checkpoints(run_dir);

@@ -8,6 +8,7 @@
 #include "repro/error.h"
 #include "run/config_params.h"
 #include "util/fileutil.h"
+#include "util/input_file.h"
 #include "util/strings.h"
 #include "util/textproto.h"
 
@@ -169,7 +170,8 @@ void resolve_config(proto::RunConfig* config) {
 }
 
 proto::RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  proto::RunConfig config = parse_config(internal::read_whole_file(path, "config file"), path);
+  proto::RunConfig config =
+      parse_config(internal::read_input_file(path, "config file", internal::kMaxTextInputBytes), path);
   for (const auto& o : overrides) apply_override(&config, o);
   resolve_config(&config);
   validate_config(config, path);

@@ -10,9 +10,16 @@
 #include "run/builtins.h"
 #include "run/config_params.h"
 #include "util/exact.h"
+#include "util/input_file.h"
 
 namespace repro {
 namespace {
+
+// A file the run will read: a regular file (never a FIFO or device: util/input_file.h), not empty.
+void require_nonempty_input(const std::string& path, const std::string& what) {
+  const internal::InputFile file(path, what);
+  if (file.size() == 0) throw Error::input(path + ": " + what + " is empty");
+}
 
 class Checker {
  public:
@@ -73,10 +80,7 @@ void validate_model(const proto::ModelConfig& m, Checker& c) {
   if (m.has_torchscript()) {
     const std::string& path = m.torchscript().path();
     c.check(!path.empty(), "model.torchscript.path", "must name a TorchScript file", "\"\"");
-    std::ifstream in(path, std::ios::binary);
-    if (!in || in.peek() == std::ifstream::traits_type::eof()) {
-      throw Error::input(path + ": model file (model.torchscript.path) is missing, unreadable or empty");
-    }
+    require_nonempty_input(path, "model file (model.torchscript.path)");
   }
 }
 
@@ -97,10 +101,7 @@ void validate_data(const proto::DataConfig& d, Checker& c) {
   }
   if (built_in == nullptr) return;
   for (const auto& file : built_in->data_files(d)) {
-    std::ifstream in(file.path, std::ios::binary);
-    if (!in || in.peek() == std::ifstream::traits_type::eof()) {
-      throw Error::input(file.path + ": data file (" + file.role + ") is missing, unreadable or empty");
-    }
+    require_nonempty_input(file.path, "data file (" + file.role + ")");
   }
 }
 

@@ -18,6 +18,7 @@
 #include "repro/error.h"
 #include "util/env_names.h"
 #include "util/fileutil.h"
+#include "util/input_file.h"
 #include "util/strings.h"
 
 namespace repro {
@@ -45,9 +46,8 @@ void walk_into(const std::string& dir, const std::string& prefix, std::vector<Tr
       walk_into(path, prefix + name + "/", out);
       continue;
     }
-    struct stat target {};
-    // A link is followed only to a regular file; anything else is never opened.
-    if (stat(path.c_str(), &target) == 0 && S_ISREG(target.st_mode)) {
+    // A link is followed only to a regular file; anything else is never opened (util/input_file.h).
+    if (is_readable_kind(path)) {
       out.push_back({prefix + name, path});
     } else {
       spdlog::debug("data: {} left out (not a regular file)", path);

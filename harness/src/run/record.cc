@@ -19,6 +19,7 @@
 #include "repro/error.h"
 #include "run/record_stream.h"
 #include "util/fileutil.h"
+#include "util/input_file.h"
 
 namespace repro {
 namespace {
@@ -39,19 +40,28 @@ fs::path normalized(const std::string& dir) {
   return p;
 }
 
-proto::RunRecord read_header(const std::string& dir) {
-  const std::string path = path_in(dir, kHeaderFile);
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) throw Error::input(dir + ": not a run directory (no record.pb)");
-  proto::RunRecord header;
-  if (!header.ParseFromString(internal::read_whole_file(path))) {
-    throw Error::input(path + ": corrupt run record");
-  }
+// The one rule for what makes a header a run: RunWriter always writes a schema_version and a
+// run id, so a record without either is not a run (an empty or truncated file parses as one).
+void validate_header(const proto::RunRecord& header, const std::string& path) {
+  if (header.schema_version() == 0)
+    throw Error::input(path + ": has no schema_version (not a run record, or truncated)");
   if (header.schema_version() > kRunRecordSchemaVersion) {
     throw Error::input(path + ": schema_version " + std::to_string(header.schema_version()) +
                        " is newer than this reader's (" + std::to_string(kRunRecordSchemaVersion) +
                        "); use a newer reprotorch");
   }
+  if (header.run_id().empty()) throw Error::input(path + ": has no run id (not a run record, or truncated)");
+}
+
+proto::RunRecord read_header(const std::string& dir) {
+  const std::string path = path_in(dir, kHeaderFile);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error::input(dir + ": not a run directory (no record.pb)");
+  const std::string data = internal::read_input_file(path, "run record", internal::kMaxTextInputBytes);
+  if (data.empty()) throw Error::input(path + ": is empty (not a run record)");
+  proto::RunRecord header;
+  if (!header.ParseFromString(data)) throw Error::input(path + ": corrupt run record");
+  validate_header(header, path);
   return header;
 }
 
@@ -80,19 +90,20 @@ bool rename_no_replace(const std::string& from, const std::string& to) {
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
   if (errno == EEXIST || errno == ENOTEMPTY) return false;
   if (errno != EINVAL && errno != ENOSYS) {
-    throw Error::internal("cannot rename " + from + " to " + to + ": " + std::strerror(errno));
+    throw Error::io("cannot rename " + from + " to " + to + ": " + std::strerror(errno));
   }
   // A file system without RENAME_NOREPLACE: check, then rename (a narrow race remains).
   std::error_code ec;
   if (fs::exists(to, ec)) return false;
   if (::rename(from.c_str(), to.c_str()) != 0) {
-    throw Error::internal("cannot rename " + from + " to " + to + ": " + std::strerror(errno));
+    throw Error::io("cannot rename " + from + " to " + to + ": " + std::strerror(errno));
   }
   return true;
 }
 
 // Writes the contents of a new run directory into `tmp` (which exists and is empty).
-void assemble(const std::string& tmp, const proto::RunRecord& header) {
+void assemble(const std::string& tmp, proto::RunRecord header) {
+  header.set_schema_version(kRunRecordSchemaVersion);
   internal::write_file_atomic(path_in(tmp, kHeaderFile), header.SerializeAsString());
   const std::string empty_stream(internal::kStreamMagic);
   internal::write_file_atomic(path_in(tmp, kStepsFile), empty_stream);
@@ -111,6 +122,7 @@ struct RunWriter::Impl {
 RunWriter::RunWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 RunWriter::~RunWriter() {
+  if (impl_->steps.failed() || impl_->evals.failed()) return;  // that failure was reported already
   try {
     flush();
   } catch (const std::exception& e) {

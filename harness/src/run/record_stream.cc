@@ -84,7 +84,7 @@ StreamScan truncate_stream(const std::string& path, std::size_t keep_frames) {
   const StreamScan scan = scan_frames(path, data, [&](std::string_view) { return seen++ < keep_frames; });
   if (!scan.torn) return scan;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) throw Error::internal(path + ": cannot open for truncation: " + errno_text());
+  if (fd < 0) throw Error::io(path + ": cannot open for truncation: " + errno_text());
   bool ok = ::ftruncate(fd, static_cast<off_t>(scan.valid_bytes)) == 0;
   if (ok && scan.valid_bytes < kStreamMagic.size()) {
     ok = ::ftruncate(fd, 0) == 0 && write_all(fd, kStreamMagic.data(), kStreamMagic.size());
@@ -92,18 +92,18 @@ StreamScan truncate_stream(const std::string& path, std::size_t keep_frames) {
   ok = ok && ::fsync(fd) == 0;
   const std::string why = ok ? "" : errno_text();
   ::close(fd);
-  if (!ok) throw Error::internal(path + ": cannot truncate to its valid prefix: " + why);
+  if (!ok) throw Error::io(path + ": cannot truncate to its valid prefix: " + why);
   return scan;
 }
 
 StreamWriter::StreamWriter(std::string path) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd_ < 0) throw Error::internal(path_ + ": cannot open for appending: " + errno_text());
+  if (fd_ < 0) throw Error::io(path_ + ": cannot open for appending: " + errno_text());
   const off_t end = ::lseek(fd_, 0, SEEK_END);
   if (end < 0) {
     const std::string why = errno_text();
     ::close(fd_);
-    throw Error::internal(path_ + ": cannot seek: " + why);
+    throw Error::io(path_ + ": cannot seek: " + why);
   }
   flushed_size_ = static_cast<std::uint64_t>(end);
 }
@@ -114,15 +114,19 @@ StreamWriter::~StreamWriter() {
 
 void StreamWriter::flush() {
   if (buffer_.empty()) return;
-  if (!write_all(fd_, buffer_.data(), buffer_.size())) {
+  if (injected_write_failure(path_) || !write_all(fd_, buffer_.data(), buffer_.size())) {
     const std::string why = errno_text();
+    failed_ = true;
     // Cut a partial frame off so later flushes append after valid data; the buffer is kept.
     if (::ftruncate(fd_, static_cast<off_t>(flushed_size_)) != 0) {
-      throw Error::internal(path_ + ": write failed (" + why + ") and the partial frame could not be cut off");
+      throw Error::io(path_ + ": write failed (" + why + ") and the partial frame could not be cut off");
     }
-    throw Error::internal(path_ + ": write failed: " + why);
+    throw Error::io(path_ + ": write failed: " + why);
   }
-  if (::fsync(fd_) != 0) throw Error::internal(path_ + ": fsync failed: " + errno_text());
+  if (::fsync(fd_) != 0) {
+    failed_ = true;
+    throw Error::io(path_ + ": fsync failed: " + errno_text());
+  }
   flushed_size_ += buffer_.size();
   buffer_.clear();
 }

@@ -69,22 +69,25 @@ StreamScan truncate_stream(const std::string& path, std::size_t keep_frames = SI
 class StreamWriter {
  public:
   // Opens `path` (which must already hold a valid stream; see truncate_stream) for appending.
-  // Throws Error (internal) when it cannot be opened.
+  // Throws Error (io) when it cannot be opened.
   explicit StreamWriter(std::string path);
   ~StreamWriter();
   StreamWriter(const StreamWriter&) = delete;
   StreamWriter& operator=(const StreamWriter&) = delete;
 
   void append(const google::protobuf::MessageLite& message) { append_frame(message, &buffer_); }
-  // Writes the buffer with write(2) and fsyncs. Throws Error (internal) naming the file.
+  // Writes the buffer with write(2) and fsyncs. Throws Error (io) naming the file.
   void flush();
   std::size_t buffered_bytes() const { return buffer_.size(); }
+  // True once a flush failed (and threw): a later flush would only report it again.
+  bool failed() const { return failed_; }
 
  private:
   std::string path_;
   int fd_ = -1;
   std::string buffer_;
   std::uint64_t flushed_size_ = 0;
+  bool failed_ = false;
 };
 
 template <typename Message>

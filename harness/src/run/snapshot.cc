@@ -13,6 +13,7 @@
 #include "repro/record.h"
 #include "run/run_identity.h"
 #include "util/fileutil.h"
+#include "util/input_file.h"
 
 namespace repro {
 namespace {
@@ -115,6 +116,7 @@ Snapshot load_snapshot(const std::string& path) {
 }
 
 bool is_snapshot_file(const std::string& path) {
+  if (!internal::is_readable_kind(path)) return false;  // never open a FIFO or device to peek
   std::ifstream in(path, std::ios::binary);
   char magic[8] = {};
   return in.read(magic, sizeof magic) && std::string_view(magic, sizeof magic) == kMagic;

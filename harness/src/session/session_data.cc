@@ -63,7 +63,7 @@ proto::InputFile record_input(const std::string& path, const std::string& role, 
     const fs::path file = fs::path(run_dir) / in.manifest();
     std::error_code ec;
     fs::create_directories(file.parent_path(), ec);
-    if (ec) throw Error::internal(file.parent_path().string() + ": cannot create: " + ec.message());
+    if (ec) throw Error::io(file.parent_path().string() + ": cannot create: " + ec.message());
     internal::write_file_atomic(file.string(), d.manifest.SerializeAsString());
   }
   return in;

@@ -9,6 +9,8 @@
 #include <torch/optim.h>
 
 #include <cmath>
+#include <new>
+#include <string>
 
 #include "repro/error.h"
 #include "run/builtins.h"
@@ -139,14 +141,22 @@ TrainOutcome train(const proto::RunConfig& config, SessionOptions options) {
   } catch (const Error& e) {
     session.fail(e.what());
     // Bad input found once training started (a corrupt data file, a batch larger than the
-    // data): the run is recorded as failed, and the caller reports the input error.
+    // data), or an I/O failure (no space for a checkpoint): the run is recorded as failed, and
+    // the caller reports the error (exit 2 or 4) instead of a run directory.
     if (e.kind() != ErrorKind::kInternal) throw;
     outcome.status = proto::FAILED;
     outcome.reason = e.what();
   } catch (const c10::Error& e) {
     session.fail(e.what_without_backtrace());
+    // torch's CPU allocator reports a failed allocation as a c10::Error with this wording.
+    if (std::string(e.what_without_backtrace()).find("not enough memory") != std::string::npos) {
+      throw Error::io(std::string("out of memory: ") + e.what_without_backtrace());
+    }
     outcome.status = proto::FAILED;
     outcome.reason = e.what_without_backtrace();
+  } catch (const std::bad_alloc& e) {
+    session.fail(std::string("out of memory: ") + e.what());
+    throw Error::io(std::string("out of memory: ") + e.what());
   } catch (const std::exception& e) {
     session.fail(e.what());
     outcome.status = proto::FAILED;

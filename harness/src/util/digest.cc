@@ -1,5 +1,7 @@
 #include "repro/digest.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +11,7 @@
 #include <xxhash.h>
 
 #include "repro/error.h"
+#include "util/input_file.h"
 
 namespace repro {
 namespace {
@@ -38,19 +41,20 @@ std::string Hasher::hex_digest() const { return to_hex(XXH3_128bits_digest(&stat
 std::string digest_bytes(const void* data, std::size_t size) { return to_hex(XXH3_128bits(data, size)); }
 
 std::string digest_file(const std::string& path, std::uint64_t* size) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) throw Error::input(path + ": cannot open: " + std::strerror(errno));
+  internal::InputFile file(path, "");  // a regular file only: a FIFO or /dev/zero would never end
   Hasher hasher;
   std::vector<char> buf(1 << 20);
   std::uint64_t total = 0;
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
-    hasher.update(buf.data(), n);
-    total += n;
+  for (;;) {
+    const ssize_t n = ::read(file.fd(), buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error::input(path + ": read error: " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    hasher.update(buf.data(), static_cast<std::size_t>(n));
+    total += static_cast<std::uint64_t>(n);
   }
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) throw Error::input(path + ": read error");
   if (size != nullptr) *size = total;
   return hasher.hex_digest();
 }

@@ -47,6 +47,11 @@ inline constexpr char kEnvDigestCache[] = "REPRO_DIGEST_CACHE";
 // set_log_level("") (util/log.cc).
 inline constexpr char kEnvLogLevel[] = "REPRO_LOG_LEVEL";
 
+// Fault injection, for tests only: a write to a file whose path contains this value fails as if
+// the disk were full (ENOSPC). Set by tests (tests/e2e/bad_input_catalog_test.cc); read by
+// write_file_atomic and the record streams' flush (injected_write_failure, util/fileutil.h).
+inline constexpr char kEnvFaultEnospc[] = "REPRO_FAULT_ENOSPC";
+
 // Not read by the harness: REPRO_PROTOC (the protoc that tools/plotlib uses).
 
 }  // namespace repro::internal

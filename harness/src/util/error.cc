@@ -7,7 +7,18 @@ namespace repro {
 
 Error::Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
 
-int Error::exit_code() const noexcept { return kind_ == ErrorKind::kInternal ? kExitInternal : kExitBadInput; }
+int Error::exit_code() const noexcept {
+  switch (kind_) {
+    case ErrorKind::kUsage:
+    case ErrorKind::kInput:
+      return kExitBadInput;
+    case ErrorKind::kIo:
+      return kExitIo;
+    case ErrorKind::kInternal:
+      break;
+  }
+  return kExitInternal;
+}
 
 namespace internal {
 

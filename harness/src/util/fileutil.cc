@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 #include "repro/digest.h"
 #include "repro/error.h"
+#include "util/env_names.h"
+#include "util/input_file.h"
 
 namespace repro::internal {
 namespace {
@@ -44,6 +47,14 @@ std::string parent_of(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
+// An output may replace a regular file, never a device node, FIFO, socket or directory.
+void refuse_non_regular(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    throw Error::io(path + ": is " + file_type_name(st.st_mode) + ", not a regular file; not replacing it");
+  }
+}
+
 }  // namespace
 
 bool write_all(int fd, const void* data, std::size_t size) {
@@ -60,10 +71,17 @@ bool write_all(int fd, const void* data, std::size_t size) {
   return true;
 }
 
+bool injected_write_failure(const std::string& path) {
+  const char* fault = std::getenv(kEnvFaultEnospc);
+  if (fault == nullptr || *fault == '\0' || path.find(fault) == std::string::npos) return false;
+  errno = ENOSPC;
+  return true;
+}
+
 void fsync_dir(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) throw Error::internal(dir + ": cannot open directory: " + errno_text());
-  if (::fsync(fd.get()) != 0) throw Error::internal(dir + ": fsync failed: " + errno_text());
+  if (fd.get() < 0) throw Error::io(dir + ": cannot open directory: " + errno_text());
+  if (::fsync(fd.get()) != 0) throw Error::io(dir + ": fsync failed: " + errno_text());
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
@@ -71,41 +89,34 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   const std::string dir = parent_of(path);
   const std::string tmp =
       (fs::path(dir) / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
+  // Messages name the file asked for, not the hidden temporary beside it.
   auto fail = [&](const std::string& what) -> Error {
-    const std::string message = tmp + ": " + what + ": " + errno_text();
+    const std::string message = path + ": " + what + ": " + errno_text();
     ::unlink(tmp.c_str());
-    return Error::internal(message);
+    return Error::io(message);
   };
+  refuse_non_regular(path);
   {
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) throw Error::internal(tmp + ": cannot create: " + errno_text());
-    if (!write_all(fd.get(), content.data(), content.size())) throw fail("write failed");
+    if (fd.get() < 0) throw Error::io(path + ": cannot create: " + errno_text());
+    if (injected_write_failure(path) || !write_all(fd.get(), content.data(), content.size())) {
+      throw fail("write failed");
+    }
     if (::fsync(fd.get()) != 0) throw fail("fsync failed");
     if (!fd.close()) throw fail("close failed");
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) throw fail("cannot rename to " + path);
+  try {
+    refuse_non_regular(path);  // again: something may have appeared while we wrote
+  } catch (const Error&) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) throw fail("cannot rename " + tmp + " into place");
   fsync_dir(dir);
 }
 
 std::string read_whole_file(const std::string& path, const std::string& what) {
-  const auto fail = [&](const char* problem) {
-    const std::string reason = errno_text();
-    return Error::input(path + ": " + (what.empty() ? problem : "cannot read " + what) + ": " + reason);
-  };
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) throw fail("cannot open");
-  std::string content;
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw fail("read error");
-    }
-    if (n == 0) break;
-    content.append(buf, static_cast<std::size_t>(n));
-  }
-  return content;
+  return read_input_file(path, what, kNoSizeLimit);
 }
 
 std::string frame_payload(std::string_view magic, const std::string& payload) {
