@@ -22,7 +22,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"run", "train from a config, deterministically, and record the run", run_run},
       {"resume", "continue an interrupted or failed run from its newest checkpoint", run_resume},
-      {"export", "write a finished run's final weights as a snapshot tied to the run", run_export},
+      {"export", "a finished run's weights as a snapshot tied to the run; any run as TensorBoard events", run_export},
       {"show", "print a run record (header, evaluations, steps)", run_show},
       {"ls", "list the runs in a runs directory", run_ls},
       {"rerun", "re-execute a recorded run in a fresh process and compare", run_rerun},
