@@ -71,10 +71,7 @@ int run(int argc, char** argv) {
       throw Error::usage("unknown option '" + a + "' (see 'repro --help')");
     }
   }
-  if (i == args.size()) {
-    print_usage(std::cerr);
-    return kExitBadInput;
-  }
+  if (i == args.size()) throw Error::usage("no command given (see 'repro --help' for the commands)");
   for (const auto& c : commands()) {
     if (args[i] == c.name) return c.run(Args(args.begin() + static_cast<long>(i) + 1, args.end()));
   }

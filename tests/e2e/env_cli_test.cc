@@ -155,6 +155,7 @@ TEST(EnvCliTest, HelpAndVersionTellTheTruth) {
   EXPECT_EQ(version.out.rfind("repro (reprotorch) ", 0), 0u);
   const auto none = run_repro({});
   EXPECT_EQ(none.exit_code, 2);
+  EXPECT_EQ(none.err, "repro: no command given (see 'repro --help' for the commands)\n");
 }
 
 }  // namespace
