@@ -40,6 +40,9 @@ constexpr const char* kSpecial = "2 special files";
 constexpr const char* kEmptyRecord = "3 empty record.pb";
 constexpr const char* kIoCode = "5 I/O exit code";
 constexpr const char* kOutputs = "6 outputs";
+constexpr const char* kText = "1 text not UTF-8";
+constexpr const char* kValues = "8 values refused everywhere";
+constexpr const char* kOneLine = "10 one stderr line";
 
 // Runs made once for the whole catalog, copied into each case that needs one.
 struct Prepared {
@@ -590,6 +593,107 @@ const std::vector<Case>& catalog() {
                           return Args{"run", "--config", s.config(), "--runs-dir", s.runs, "--set", "train.steps=20"};
                         },
        4, "cannot write to standard output", true},
+      // ---- family 1: a record keeps its text as UTF-8; what would not read back is refused ----
+      {"RunSetValueNotUtf8", kText,
+       [](Scene& s)
+           -> std::optional<
+               Args> { return Args{"run", "--config", s.config(), "--runs-dir", s.runs, "--set", "name=x\xff"}; },
+       2, "run record: argv[7] is not valid UTF-8 (\"name=x\\xff\")"},
+      {"RunRunsDirNotUtf8", kText,
+       [](Scene& s) -> std::
+                        optional<Args> {
+                          return Args{"run", "--config", s.config(), "--runs-dir", s.runs + "/sub\xfe"};
+                        },
+       2, "is not valid UTF-8"},
+      {"RunConfigPathNotUtf8", kText,
+       [](Scene& s) -> std::
+                        optional<Args> {
+                          const std::string config = s.at("c\xe9.textproto");
+                          fs::copy_file(s.config(), config);
+                          return Args{"run", "--config", config, "--runs-dir", s.runs};
+                        },
+       2, "is not valid UTF-8 (\"TMP/c\\xe9.textproto\")"},
+      {"ShowRecordWithBadUtf8", kText,
+       [](Scene& s) -> std::
+                        optional<Args> {
+                          const std::string run = s.finished();
+                          proto::RunRecord h;
+                          h.ParseFromString(testing::read_file(run + "/record.pb"));
+                          h.set_hostname("host\xff");  // a record some other writer made
+                          testing::write_file(run + "/record.pb", h.SerializeAsString());
+                          return Args{"show", run};
+                        },
+       2, "record.pb: corrupt run record"},
+      // ---- family 8: a value refused in one place is refused in all ----
+      {"RunCheckRtolNegative", kValues,
+       [](Scene& s)
+           -> std::optional<
+               Args> { return Args{"run", "--config", s.config(), "--runs-dir", s.runs, "--set", "check.rtol=-1"}; },
+       2, "check.rtol: must be a finite number >= 0 (got -1)"},
+      {"RunCheckAtolNan", kValues,
+       [](Scene& s)
+           -> std::optional<
+               Args> { return Args{"run", "--config", s.config(), "--runs-dir", s.runs, "--set", "check.atol=nan"}; },
+       2, "check.atol: must be a finite number >= 0 (got nan)"},
+      {"CompareRtolNegative", kValues,
+       [](Scene& s) -> std::
+                        optional<Args> {
+                          const std::string a = s.finished("a"), b = s.finished("b");
+                          return Args{"compare", a, b, "--rtol=-1"};
+                        },
+       2, "--rtol: must be a finite number >= 0 (got -1)"},
+      {"CheckSuiteEntryRtolNegative", kValues,
+       [](Scene& s) -> std::
+                        optional<Args> {
+                          testing::write_file(s.at("suite.textproto"),
+                                              "entry { config: \"" + s.config() + "\" rtol: -1 }\n");
+                          return Args{"check", s.at("suite.textproto"), "--report", s.at("report")};
+                        },
+       2, "suite entry 1 (mlp_synthetic): rtol: must be a finite number >= 0 (got -1)"},
+      {"CheckSuiteEntryRunsNegative", kValues,
+       [](Scene& s) -> std::
+                        optional<Args> {
+                          testing::write_file(s.at("suite.textproto"),
+                                              "entry { config: \"" + s.config() + "\" runs: -1 }\n");
+                          return Args{"check", s.at("suite.textproto"), "--report", s.at("report")};
+                        },
+       2, "suite entry 1 (mlp_synthetic): runs: must be >= 1 (got -1)"},
+      {"CheckEnvelopeInvertedBand", kValues,
+       [](Scene& s)
+           -> std::
+               optional<Args> {
+                 const std::string run = s.finished();
+                 testing::write_file(
+                     s.at("e.json"),
+                     "{\"schema_version\": 1, \"steps\": [{\"step\": 0, \"loss\": {\"low\": 2, \"high\": 1}}]}");
+                 return Args{"check", "--envelope", s.at("e.json"), run};
+               },
+       2, "TMP/e.json: steps[0] (step 0) loss: band low 2 > high 1"},
+      {"CheckEnvelopeStepsOutOfOrder", kValues,
+       [](Scene& s) -> std::
+                        optional<Args> {
+                          const std::string run = s.finished();
+                          testing::write_file(
+                              s.at("e.json"),
+                              "{\"schema_version\": 1, \"steps\": [{\"step\": 3, \"loss\": {\"low\": 0, \"high\": 1}},"
+                              " {\"step\": 3, \"loss\": {\"low\": 0, \"high\": 1}}]}");
+                          return Args{"check", "--envelope", s.at("e.json"), run};
+                        },
+       2, "steps must increase (after step 3)"},
+      // ---- family 10: one line on stderr, the one that says what failed ----
+      {"BareRepro", kOneLine, [](Scene&) -> std::optional<Args> { return Args{}; }, 2,
+       "repro: no command given (see 'repro --help' for the commands)"},
+      {"CompareRecordWithBadUtf8", kOneLine,
+       [](Scene& s) -> std::
+                        optional<Args> {
+                          const std::string a = s.finished("a"), b = s.finished("b");
+                          std::string bytes = testing::read_file(b + "/record.pb");
+                          const auto at = bytes.find("mlp");
+                          if (at != std::string::npos) bytes[at] = '\xff';  // protobuf logs this before our line
+                          testing::write_file(b + "/record.pb", bytes);
+                          return Args{"compare", a, b};
+                        },
+       2, "TMP/runs/b/record.pb: corrupt run record"},
   };
   return kCatalog;
 }
@@ -683,7 +787,7 @@ TEST_P(BadInputCatalogTest, ExitsWithOneLineAndLeavesNoRun) {
 INSTANTIATE_TEST_SUITE_P(Catalog, BadInputCatalogTest, ::testing::ValuesIn(catalog()),
                          [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
-TEST(BadInputCatalogSizeTest, HasAtLeastFortyCasesOverFourFamilies) {
+TEST(BadInputCatalogSizeTest, HasAtLeastFortyCasesOverSevenFamilies) {
   std::set<std::string> families;
   std::set<std::string> names;
   for (const auto& c : catalog()) {
@@ -691,7 +795,7 @@ TEST(BadInputCatalogSizeTest, HasAtLeastFortyCasesOverFourFamilies) {
     EXPECT_TRUE(names.insert(c.name).second) << "duplicate case " << c.name;
   }
   EXPECT_GE(catalog().size(), 40u);
-  EXPECT_EQ(families.size(), 4u);
+  EXPECT_EQ(families.size(), 7u);
 }
 
 }  // namespace

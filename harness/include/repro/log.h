@@ -6,6 +6,8 @@
 namespace repro {
 
 // Sets the level of reprotorch's log: trace, debug, info, warn, error, critical or off.
+// reprotorch's log also takes protobuf's own messages (at debug level: the error that follows
+// says what failed), so that a damaged record is one line on stderr.
 // An empty `level` means: $REPRO_LOG_LEVEL when set, else "info".
 // Throws Error (usage) naming the bad value when `level` (or the variable) is not a level.
 void set_log_level(const std::string& level);

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -12,12 +13,23 @@
 namespace repro {
 namespace {
 
+// Protobuf's own messages ("String field ... contains invalid UTF-8") come before the one line
+// that says what failed and why: they are details, logged at debug level.
+void protobuf_message(google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+  if (level >= google::protobuf::LOGLEVEL_FATAL) {
+    spdlog::error("protobuf {}:{}: {}", file, line, message);
+  } else {
+    spdlog::debug("protobuf {}:{}: {}", file, line, message);
+  }
+}
+
 // The console logger writes to stderr, so stdout carries only results (tables, JSON).
 std::shared_ptr<spdlog::logger> console_logger() {
   static std::shared_ptr<spdlog::logger> logger = [] {
     auto l = spdlog::stderr_color_mt("repro");
     l->set_pattern("%^%l%$: %v");
     spdlog::set_default_logger(l);
+    google::protobuf::SetLogHandler(&protobuf_message);
     return l;
   }();
   return logger;
