@@ -15,6 +15,7 @@
 #include "run/code_patch.h"
 #include "util/exact.h"
 #include "util/strings.h"
+#include "util/textproto.h"
 
 namespace repro {
 namespace internal {
@@ -58,34 +59,18 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 using internal::DifferenceList;
 using internal::or_none;
-using internal::shortest_text;
 
 std::string value_text(const Message& m, const FieldDescriptor* f, int index) {
-  const Reflection* r = m.GetReflection();
-  const bool rep = f->is_repeated();
   switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32:
-      return std::to_string(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f));
-    case FieldDescriptor::CPPTYPE_INT64:
-      return std::to_string(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f));
-    case FieldDescriptor::CPPTYPE_UINT32:
-      return std::to_string(rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f));
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return std::to_string(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f));
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      return shortest_text(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      return shortest_text(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
-    case FieldDescriptor::CPPTYPE_BOOL:
-      return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
-    case FieldDescriptor::CPPTYPE_ENUM:
-      return (rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name();
-    case FieldDescriptor::CPPTYPE_STRING:
-      return "\"" + (rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f)) + "\"";
+    case FieldDescriptor::CPPTYPE_STRING: {
+      const Reflection* r = m.GetReflection();
+      return "\"" + (f->is_repeated() ? r->GetRepeatedString(m, f, index) : r->GetString(m, f)) + "\"";
+    }
     case FieldDescriptor::CPPTYPE_MESSAGE:
       return "{...}";
+    default:
+      return internal::scalar_text(m, f, index);
   }
-  return "?";
 }
 
 std::string field_text(const Message& m, const FieldDescriptor* f) {

@@ -7,6 +7,7 @@
 #include "report/site.h"
 #include "repro/digest.h"
 #include "util/exact.h"
+#include "util/textproto.h"
 
 namespace repro::internal {
 namespace {
@@ -17,37 +18,6 @@ using google::protobuf::Reflection;
 
 // Items of a repeated field listed one by one; the rest of a longer list is summarised.
 constexpr int kListedItems = 16;
-
-std::string scalar(const Message& m, const FieldDescriptor* f, int index) {
-  const Reflection* r = m.GetReflection();
-  const bool rep = f->is_repeated();
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32:
-      return std::to_string(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f));
-    case FieldDescriptor::CPPTYPE_INT64:
-      return std::to_string(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f));
-    case FieldDescriptor::CPPTYPE_UINT32:
-      return std::to_string(rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f));
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return std::to_string(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f));
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      return shortest_text(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      return shortest_text(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
-    case FieldDescriptor::CPPTYPE_BOOL:
-      return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
-    case FieldDescriptor::CPPTYPE_ENUM:
-      return (rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name();
-    case FieldDescriptor::CPPTYPE_STRING: {
-      const std::string s = rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f);
-      if (f->type() == FieldDescriptor::TYPE_BYTES) return std::to_string(s.size()) + " bytes";
-      return s;
-    }
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      break;
-  }
-  return "";
-}
 
 void flatten_into(const Message& m, const std::string& prefix, std::vector<std::pair<std::string, std::string>>* rows) {
   const auto* d = m.GetDescriptor();
@@ -62,7 +32,7 @@ void flatten_into(const Message& m, const std::string& prefix, std::vector<std::
       std::vector<std::pair<std::string, const Message*>> entries;
       for (int j = 0; j < r->FieldSize(m, f); ++j) {
         const Message& e = r->GetRepeatedMessage(m, f, j);
-        entries.emplace_back(scalar(e, key, 0), &e);
+        entries.emplace_back(internal::scalar_text(e, key, 0), &e);
       }
       std::sort(entries.begin(), entries.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
       for (const auto& [k, e] : entries) {
@@ -70,7 +40,7 @@ void flatten_into(const Message& m, const std::string& prefix, std::vector<std::
         if (value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
           flatten_into(e->GetReflection()->GetMessage(*e, value), entry, rows);
         } else {
-          rows->emplace_back(entry, scalar(*e, value, 0));
+          rows->emplace_back(entry, internal::scalar_text(*e, value, 0));
         }
       }
     } else if (f->is_repeated()) {
@@ -86,7 +56,7 @@ void flatten_into(const Message& m, const std::string& prefix, std::vector<std::
         if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
           flatten_into(r->GetRepeatedMessage(m, f, j), item, into);
         } else {
-          into->emplace_back(item, scalar(m, f, j));
+          into->emplace_back(item, internal::scalar_text(m, f, j));
         }
       }
       if (listed < n) {
@@ -98,7 +68,7 @@ void flatten_into(const Message& m, const std::string& prefix, std::vector<std::
     } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       if (r->HasField(m, f)) flatten_into(r->GetMessage(m, f), path, rows);
     } else if (!f->containing_oneof() || r->HasField(m, f)) {
-      rows->emplace_back(path, scalar(m, f, 0));
+      rows->emplace_back(path, internal::scalar_text(m, f, 0));
     }
   }
 }
@@ -128,9 +98,7 @@ std::vector<Series> run_series(const RunData& run) {
     for (const auto& v : s.values()) {
       for (auto& series : out) {
         if (series.name != v.name()) continue;
-        series.values.emplace_back(s.step(), v.value_case() == proto::NamedValue::kF32   ? ExactValue(v.f32())
-                                             : v.value_case() == proto::NamedValue::kF64 ? ExactValue(v.f64())
-                                                                                         : ExactValue());
+        series.values.emplace_back(s.step(), internal::value_of(v));
       }
     }
   }

@@ -17,4 +17,10 @@ bool parse_text(const std::string& text, const std::string& origin, google::prot
 bool parse_field_value(const std::string& text, const google::protobuf::FieldDescriptor* field,
                        google::protobuf::Message* message);
 
+// The value of a scalar field (element `index` of a repeated one) as text: integers in decimal,
+// floating point as its shortest round-trip text (util/exact.h), bools "true"/"false", enums
+// by name, strings as they are, bytes as "<n> bytes"; "" for a message field.
+std::string scalar_text(const google::protobuf::Message& message, const google::protobuf::FieldDescriptor* field,
+                        int index);
+
 }  // namespace repro::internal
