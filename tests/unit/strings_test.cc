@@ -56,6 +56,11 @@ TEST(StringsTest, TrimRemovesWhitespaceAtBothEnds) {
   EXPECT_EQ(trim("/repo\nabc123\n"), "/repo\nabc123");  // inner newlines stay
 }
 
+TEST(StringsTest, EscapeMarkupServesHtmlAndXml) {
+  EXPECT_EQ(escape_markup("<a b=\"c\">'&</a>"), "&lt;a b=&quot;c&quot;&gt;&#39;&amp;&lt;/a&gt;");
+  EXPECT_EQ(escape_markup("x\x01y\n\tz"), "xy\n\tz");  // XML 1.0 forbids \x01 even escaped
+}
+
 TEST(StringsTest, Utf8IsCheckedAsProtobufReadsIt) {
   EXPECT_TRUE(is_valid_utf8(""));
   EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));  // é, €, an emoji

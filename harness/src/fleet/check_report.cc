@@ -16,38 +16,12 @@
 #include "util/child.h"
 #include "util/fileutil.h"
 #include "util/process.h"
+#include "util/strings.h"
 
 namespace repro::internal {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 forbids most control characters even when escaped.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;
-    }
-  }
-  return out;
-}
 
 std::string slug(const std::string& s) {
   std::string out;
@@ -146,29 +120,29 @@ std::string junit_xml(const proto::CheckReport& result) {
     int entry_failures = 0;
     for (const auto* c : comparisons) entry_failures += failed(c->report()) ? 1 : 0;
     for (const auto* e : envelope_checks) entry_failures += e->check().inside() ? 0 : 1;
-    x << "  <testsuite name=\"" << xml_escape(entry) << "\" tests=\"" << comparisons.size() + envelope_checks.size()
+    x << "  <testsuite name=\"" << escape_markup(entry) << "\" tests=\"" << comparisons.size() + envelope_checks.size()
       << "\" failures=\"" << entry_failures << "\">\n";
     for (const auto* c : comparisons) {
-      x << "    <testcase classname=\"repro.check." << xml_escape(entry) << "\" name=\"" << xml_escape(c->name())
+      x << "    <testcase classname=\"repro.check." << escape_markup(entry) << "\" name=\"" << escape_markup(c->name())
         << "\">\n";
       if (failed(c->report())) {
-        x << "      <failure message=\"" << xml_escape(c->report().summary()) << "\">"
-          << xml_escape(c->report().summary() + "\n" + differences_text(c->report())) << "</failure>\n";
+        x << "      <failure message=\"" << escape_markup(c->report().summary()) << "\">"
+          << escape_markup(c->report().summary() + "\n" + differences_text(c->report())) << "</failure>\n";
       } else if (c->report().differences_size() > 0) {
-        x << "      <system-out>" << xml_escape(c->report().summary() + "\n" + differences_text(c->report()))
+        x << "      <system-out>" << escape_markup(c->report().summary() + "\n" + differences_text(c->report()))
           << "</system-out>\n";
       }
       x << "    </testcase>\n";
     }
     for (const auto* e : envelope_checks) {
       const std::string text = format_envelope_check(e->check());
-      x << "    <testcase classname=\"repro.check." << xml_escape(entry) << "\" name=\"" << xml_escape(e->name())
+      x << "    <testcase classname=\"repro.check." << escape_markup(entry) << "\" name=\"" << escape_markup(e->name())
         << "\">\n";
       if (!e->check().inside()) {
-        x << "      <failure message=\"" << xml_escape(text.substr(0, text.find('\n'))) << "\">" << xml_escape(text)
-          << "</failure>\n";
+        x << "      <failure message=\"" << escape_markup(text.substr(0, text.find('\n'))) << "\">"
+          << escape_markup(text) << "</failure>\n";
       } else if (e->check().notes_size() > 0) {
-        x << "      <system-out>" << xml_escape(text) << "</system-out>\n";
+        x << "      <system-out>" << escape_markup(text) << "</system-out>\n";
       }
       x << "    </testcase>\n";
     }
@@ -178,8 +152,8 @@ std::string junit_xml(const proto::CheckReport& result) {
     x << "  <testsuite name=\"errors\" tests=\"" << result.errors_size() << "\" errors=\"" << result.errors_size()
       << "\">\n";
     for (const auto& e : result.errors()) {
-      x << "    <testcase classname=\"repro.check\" name=\"" << xml_escape(e.substr(0, e.find(':')))
-        << "\">\n      <error message=\"" << xml_escape(e) << "\"/>\n    </testcase>\n";
+      x << "    <testcase classname=\"repro.check\" name=\"" << escape_markup(e.substr(0, e.find(':')))
+        << "\">\n      <error message=\"" << escape_markup(e) << "\"/>\n    </testcase>\n";
     }
     x << "  </testsuite>\n";
   }

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "repro/error.h"
+#include "util/strings.h"
 
 namespace repro::internal {
 namespace {
@@ -192,32 +193,7 @@ Html fill(std::string_view tmpl, const Fields& fields) { return Html{render(tmpl
 
 }  // namespace
 
-std::string escape_html(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;
-    }
-  }
-  return out;
-}
+std::string escape_html(std::string_view text) { return escape_markup(text); }
 
 Fields& Fields::text(const std::string& name, const std::string& value) {
   values_[name] = escape_html(value);

@@ -33,6 +33,11 @@ std::vector<std::string> split_words(std::string_view text);
 // `text` without whitespace (as split_words counts it) at either end: " \ta b\r\n" -> "a b".
 std::string_view trim(std::string_view text);
 
+// `text` as HTML or XML character data or an attribute value: & < > " ' escaped (' as &#39;,
+// which both read), and control characters other than \n and \t dropped (XML 1.0 forbids
+// them even escaped).
+std::string escape_markup(std::string_view text);
+
 // Whether `text` is well-formed UTF-8 as protobuf requires of a string field (no overlong
 // forms, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view text);
