@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 
 #include "repro/determinism.h"
@@ -18,6 +19,8 @@
 
 namespace repro {
 namespace {
+
+namespace fs = std::filesystem;
 
 proto::RunConfig tiny_config() {
   return parse_config("seed: 7\nrecord { flush_every: 2 param_digest_every: 2 }\ndata { source: \"synthetic\" }\n",
@@ -82,6 +85,38 @@ TEST(SessionTest, UnfinishedSessionIsRecordedAsFailed) {
   EXPECT_EQ(r.status, proto::FAILED);
   EXPECT_EQ(r.header.status_reason(), "session ended without finish()");
   EXPECT_EQ(r.steps.size(), 1u) << "buffered steps are flushed at the end";
+}
+
+// Bad input found before the first step: the run never started, and nothing of it is left (the
+// runs directory it created included); after a step, abandon() is fail().
+TEST(SessionTest, AbandonBeforeTheFirstStepLeavesNothingAfterItIsFail) {
+  testing::TempDir dir;
+  const std::string runs = dir / "new-runs";
+  {
+    Session session(tiny_config(), testing::quiet_session_options(runs));
+    ASSERT_TRUE(fs::is_directory(session.run_dir()));
+    session.abandon("data.csv:3: expected 3 columns, got 2");
+    EXPECT_FALSE(fs::exists(session.run_dir()));
+  }
+  EXPECT_FALSE(fs::exists(runs)) << "the runs directory this run created";
+  fs::create_directories(runs);
+  {
+    Session session(tiny_config(), testing::quiet_session_options(runs));
+    session.abandon("bad");
+  }
+  EXPECT_TRUE(fs::is_directory(runs)) << "a runs directory that was there stays";
+  EXPECT_TRUE(list_runs(runs).empty());
+  std::string run_dir;
+  {
+    Session session(tiny_config(), testing::quiet_session_options(runs));
+    session.record_step(0, at::scalar_tensor(1.0f));
+    session.abandon("loss is NaN at step 1");
+    run_dir = session.run_dir();
+  }
+  const RunData r = read_run(run_dir);
+  EXPECT_EQ(r.status, proto::FAILED);
+  EXPECT_EQ(r.header.status_reason(), "loss is NaN at step 1");
+  EXPECT_EQ(r.steps.size(), 1u);
 }
 
 TEST(SessionTest, StepsMustIncrease) {

@@ -15,5 +15,7 @@ void set_log_level(const std::string& level);
 // Adds a file sink that receives every message at debug level and above, in addition to the
 // console. Used for run directories (run.log). Throws Error (input) when the file cannot be opened.
 void add_log_file(const std::string& path);
+// Removes the file sink that add_log_file(path) added; nothing when there is none.
+void remove_log_file(const std::string& path);
 
 }  // namespace repro

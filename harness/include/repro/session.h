@@ -304,6 +304,11 @@ class Session {
   void finish();
   // Ends the run as failed, with a one-line reason (e.g. "loss is NaN at step 512").
   void fail(const std::string& reason);
+  // For bad input found before the first step (a malformed data file, a batch larger than the
+  // data): the run never started, so nothing of it is kept. A new run's directory is removed
+  // (and the runs directory, when this Session created it and it is empty); the caller reports
+  // the error. After a recorded step, or in a resumed run, it is fail(reason).
+  void abandon(const std::string& reason);
 
   const std::string& run_dir() const;
   const std::string& run_id() const;

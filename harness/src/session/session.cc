@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -35,6 +36,8 @@
 
 namespace repro {
 namespace {
+
+namespace fs = std::filesystem;
 
 std::atomic<int> g_signal{0};
 
@@ -143,6 +146,9 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
     throw Error::usage("run directory \"" + internal::escape_invalid_utf8(dir) +
                        "\" is not valid UTF-8; a run record keeps its text as UTF-8: use a path in UTF-8");
   }
+  std::error_code ec;
+  const fs::path parent = fs::path(dir).parent_path();
+  s.created_runs_dir = !parent.empty() && !fs::exists(parent, ec);
   s.writer = RunWriter::create(dir, h);
   if (!code_patch.empty() && !internal::write_code_patch(s.writer->dir(), code_patch, h.mutable_code())) {
     s.write_header();
@@ -496,6 +502,21 @@ bool Session::resumed() const { return impl_->resumed; }
 void Session::finish() { impl_->end(proto::FINISHED, ""); }
 
 void Session::fail(const std::string& reason) { impl_->end(proto::FAILED, reason); }
+
+void Session::abandon(const std::string& reason) {
+  auto& s = *impl_;
+  if (s.ended) return;
+  if (s.resumed || s.steps_recorded > 0) return fail(reason);
+  s.ended = true;
+  s.restore_signals();
+  const fs::path dir = s.writer->dir();
+  remove_log_file((dir / "run.log").string());
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) spdlog::warn("cannot remove {} of a run that never started: {}", dir.string(), ec.message());
+  if (s.created_runs_dir) fs::remove(dir.parent_path(), ec);  // only when empty
+  spdlog::debug("run {} never started ({}); its directory is removed", s.header.run_id(), reason);
+}
 
 const std::string& Session::run_dir() const { return impl_->writer->dir(); }
 const std::string& Session::run_id() const { return impl_->header.run_id(); }

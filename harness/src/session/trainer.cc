@@ -139,10 +139,12 @@ TrainOutcome train(const proto::RunConfig& config, SessionOptions options) {
     outcome.status = proto::INTERRUPTED;
     outcome.reason = e.what();
   } catch (const Error& e) {
-    session.fail(e.what());
-    // Bad input found once training started (a corrupt data file, a batch larger than the
-    // data), or an I/O failure (no space for a checkpoint): the run is recorded as failed, and
-    // the caller reports the error (exit 2 or 4) instead of a run directory.
+    // Bad input found before the first step (a corrupt data file, a batch larger than the data,
+    // a file that is not TorchScript): the run never started and leaves no directory. An I/O
+    // failure (no space for a checkpoint) is recorded as failed. Either way the caller reports
+    // the error (exit 2 or 4) instead of a run directory.
+    const bool bad_input = e.kind() == ErrorKind::kUsage || e.kind() == ErrorKind::kInput;
+    bad_input ? session.abandon(e.what()) : session.fail(e.what());
     if (e.kind() != ErrorKind::kInternal) throw;
     outcome.status = proto::FAILED;
     outcome.reason = e.what();

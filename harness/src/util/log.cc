@@ -73,4 +73,15 @@ void add_log_file(const std::string& path) {
   }
 }
 
+void remove_log_file(const std::string& path) {
+  auto& sinks = console_logger()->sinks();
+  for (auto it = sinks.begin(); it != sinks.end(); ++it) {
+    const auto* file = dynamic_cast<const spdlog::sinks::basic_file_sink_mt*>(it->get());
+    if (file != nullptr && file->filename() == path) {
+      sinks.erase(it);
+      return;
+    }
+  }
+}
+
 }  // namespace repro
