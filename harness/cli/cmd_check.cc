@@ -36,7 +36,8 @@ int run_check(const Args& args) {
                          "With --json, one CheckReport (proto/check.proto; also <report>/check.json): every run and\n"
                          "its exit code, the comparisons, the envelope checks, the entry errors and the verdict.\n"
                          "Exit: 0 all identical or within tolerance (inside the envelope), 1 any divergence, failed\n"
-                         "run or run outside the envelope, 2 bad input, 4 the report or JUnit file could not be\n"
+                         "run or run outside the envelope, 2 bad input (the whole suite is checked first: an entry\n"
+                         "that cannot run as written runs nothing), 4 the report or JUnit file could not be\n"
                          "written (a FIFO, device or directory at FILE is never replaced)."};
   po::options_description options("options");
   options.add_options()("suite", po::value<std::vector<std::string>>()->value_name("FILE")->required(),

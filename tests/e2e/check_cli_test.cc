@@ -81,7 +81,7 @@ TEST(CheckCliTest, JsonIsOneReportWithRunsComparisonsAndEntryErrors) {
   testing::write_file(dir / "suite.textproto", "entry { name: \"mlp\" config: \"" +
                                                    config_path("mlp_synthetic.textproto") +
                                                    "\" set: \"train.steps=10\" runs: 2 }\n"
-                                                   "entry { name: \"broken\" config: \"missing.textproto\" }\n");
+                                                   "entry { name: \"silent\" command: \"/bin/true\" runs: 1 }\n");
   const auto r = run_repro({"check", dir / "suite.textproto", "--report", dir / "report", "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   proto::CheckReport report;
@@ -89,7 +89,8 @@ TEST(CheckCliTest, JsonIsOneReportWithRunsComparisonsAndEntryErrors) {
   EXPECT_EQ(report.schema_version(), 1u);
   EXPECT_FALSE(report.passed());
   EXPECT_EQ(report.report_dir(), dir / "report");
-  ASSERT_EQ(report.runs_size(), 2);
+  ASSERT_EQ(report.runs_size(), 3);
+  EXPECT_EQ(report.runs(2).entry(), "silent");
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(report.runs(i).entry(), "mlp");
     EXPECT_EQ(report.runs(i).index(), i + 1);
@@ -103,8 +104,7 @@ TEST(CheckCliTest, JsonIsOneReportWithRunsComparisonsAndEntryErrors) {
   EXPECT_EQ(report.comparisons(0).report().verdict(), proto::IDENTICAL);
   EXPECT_EQ(report.comparisons(0).report().steps_compared(), 10);
   ASSERT_EQ(report.errors_size(), 1);
-  EXPECT_EQ(report.errors(0).rfind("broken: ", 0), 0u) << report.errors(0);
-  EXPECT_NE(report.errors(0).find("missing.textproto"), std::string::npos) << report.errors(0);
+  EXPECT_EQ(report.errors(0).rfind("silent: run 1 exited with 0 but recorded no run", 0), 0u) << report.errors(0);
   EXPECT_EQ(testing::read_file(dir / "report/check.json"), r.out);
 }
 

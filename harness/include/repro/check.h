@@ -28,26 +28,28 @@ struct CheckOptions {
 };
 
 // Reads a suite file, or a single run config as a suite of one entry. Throws Error (input)
-// naming file:line:column on a parse error.
+// naming file:line:column on a parse error (a file with an `entry` block is a suite, and its
+// errors are a suite's), and naming the file when it holds no field at all.
 proto::CheckSuite load_suite(const std::string& path);
 
 // Runs the suite and returns what it found (proto/check.proto, CheckReport): every run with its
 // exit code, the comparisons (each run with run 1, run 1 with the baseline), the envelope
-// checks, the entry errors and the verdict (`passed`, as check_passed()). Also writes the
-// report directory and the JUnit XML (CheckOptions). Entry configs are resolved relative to
-// `suite_dir`. Before anything runs, throws Error (usage) naming CheckOptions::runs or jobs
-// below 1, or update_baseline without baseline_dir, and Error (input) naming
-// CheckOptions::repro_binary when it is given and does not exist or cannot be executed. An
-// entry that cannot run (bad config, failed run) is not an exception: it is in `errors`.
+// checks, the entry errors (a run that failed, or exited 0 without recording a run) and the
+// verdict (`passed`, as check_passed()). Also writes the report directory and the JUnit XML
+// (CheckOptions). Paths in entries are relative to `suite_dir` unless absolute.
 // An entry with `command` runs that program (one that records with a repro::Session) instead of
 // `repro run`: the program relative to `suite_dir` unless absolute or a bare name on PATH (else
 // in `suite_dir`), in the entry's `cwd` (relative to `suite_dir`; default `suite_dir`), with
 // REPRO_RUN_DIR, the entry's `set` as REPRO_SET and REPRO_LAUNCHER "repro check". Its
-// tolerance is the entry's, over the `check` section its first run recorded. A run that exits
-// 0 without recording a run is an entry error. Before anything runs or is written, an entry
-// with both or neither of `config` and `command`, a `cwd` without `command` or that is not a
-// directory, or a program that cannot be found or executed is Error (input) naming the entry
-// ("suite entry 2 (train): ...").
+// tolerance is the entry's, over the `check` section its first run recorded.
+// The whole suite is checked before anything runs or is written, and what cannot run as written
+// is an Error naming the entry ("suite entry 2 (train): ..."): a name that is not one file name
+// or that another entry has; both or neither of `config` and `command`; a config that does not
+// load with the entry's `set`, or a `set` that is not an override; an envelope that does not
+// load; a tolerance or `runs` out of range; a `cwd` without `command` or that is not a
+// directory; a program that cannot be found or executed. So are CheckOptions::runs or jobs
+// below 1, update_baseline without baseline_dir, and a CheckOptions::repro_binary given that
+// does not exist or cannot be executed.
 proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& suite_dir, const CheckOptions& options);
 
 // `repro check --envelope FILE RUN_DIR...`: each run tested against the envelope
