@@ -77,5 +77,14 @@ TEST(StringsTest, Utf8IsCheckedAsProtobufReadsIt) {
   EXPECT_EQ(escape_invalid_utf8("plain"), "plain");
 }
 
+// A binary file's bytes quoted in a message: nothing that breaks the line or drives a terminal.
+TEST(StringsTest, PrintableEscapesControlBytesAndInvalidUtf8AndCuts) {
+  EXPECT_EQ(printable(std::string("\x1b[2J\x00 \x7f\r\ncaf\xc3\xa9\xff", 15)),
+            "\\x1b[2J\\x00 \\x7f\\x0d\\x0acaf\xc3\xa9\\xff");
+  EXPECT_EQ(printable("plain text, tabs\tare control"), "plain text, tabs\\x09are control");
+  EXPECT_EQ(printable(std::string(100, 'a'), 4), "aaaa...");
+  EXPECT_EQ(printable("caf\xc3\xa9", 4), "caf\\xc3...") << "a sequence cut in two is escaped";
+}
+
 }  // namespace
 }  // namespace repro::internal

@@ -21,8 +21,9 @@ std::vector<LockedPackage> parse_lock(std::string_view content, const std::strin
     const std::vector<std::string> words = split_words(line);
     if (words.empty()) continue;
     const std::string where = origin + ":" + std::to_string(lineno) + ": ";
-    if (words.size() != 2) throw Error::input(where + "expected '<package> <version>', got '" + line + "'");
-    if (!seen.insert(words[0]).second) throw Error::input(where + "package '" + words[0] + "' is listed twice");
+    if (words.size() != 2) throw Error::input(where + "expected '<package> <version>', got '" + printable(line) + "'");
+    if (!seen.insert(words[0]).second)
+      throw Error::input(where + "package '" + printable(words[0]) + "' is listed twice");
     packages.push_back({words[0], words[1], lineno});
   }
   if (packages.empty()) throw Error::input(origin + ": no packages listed");

@@ -82,8 +82,10 @@ class ResumeLock {
 }  // namespace
 
 void check_resume_differences(const std::string& dir, const std::vector<std::string>& differences, bool strict) {
-  for (const auto& d : differences) spdlog::warn("resume: environment differs from the recorded run: {}", d);
-  if (strict && !differences.empty()) {
+  if (!strict) {
+    for (const auto& d : differences) spdlog::warn("resume: environment differs from the recorded run: {}", d);
+  }
+  if (strict && !differences.empty()) {  // one line that names them all
     throw Error::usage(
         dir + ": not resumed (--strict): the environment differs from the recorded run: " + join(differences, "; "));
   }

@@ -123,4 +123,24 @@ std::string escape_invalid_utf8(std::string_view text) {
   return out;
 }
 
+std::string printable(std::string_view text, std::size_t max_bytes) {
+  const bool cut = text.size() > max_bytes;
+  std::string out = escape_invalid_utf8(text.substr(0, max_bytes));
+  std::string clean;
+  clean.reserve(out.size());
+  static const char* const kHex = "0123456789abcdef";
+  for (const char ch : out) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b < 0x20 || b == 0x7f) {
+      clean += "\\x";
+      clean += kHex[b >> 4];
+      clean += kHex[b & 0xf];
+    } else {
+      clean += ch;
+    }
+  }
+  if (cut) clean += "...";
+  return clean;
+}
+
 }  // namespace repro::internal

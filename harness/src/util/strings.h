@@ -50,4 +50,9 @@ std::size_t first_invalid_utf8(std::string_view text);
 // hex): "caf\xe9" for the Latin-1 bytes of "café". Valid text comes back unchanged.
 std::string escape_invalid_utf8(std::string_view text);
 
+// `text` quoted in a one-line message: escape_invalid_utf8, and control characters (NUL, \r,
+// escape sequences of a terminal) written as "\xNN" too, so that a binary file's bytes can
+// neither break the line nor reach the terminal; at most `max_bytes` of `text`, then "...".
+std::string printable(std::string_view text, std::size_t max_bytes = 80);
+
 }  // namespace repro::internal
