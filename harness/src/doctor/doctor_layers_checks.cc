@@ -89,8 +89,8 @@ proto::DoctorCheck check_finite(DoctorTarget& target, const DoctorOptions& optio
 proto::DoctorCheck check_dead_units(DoctorTarget& target, const DoctorOptions& options) {
   internal::validate_doctor_args(target, options);
   return internal::run_check("dead_units", [&](proto::DoctorCheck& check) {
-    internal::RestoreOnExit restore(target, /*dropout_off=*/true);  // dropout's zeros are not dead units
-    const auto [x, y] = internal::batch(target, 0, options.batch_size);
+    internal::RestoreOnExit restore(target, /*dropout_off=*/true);              // dropout's zeros are not dead units
+    const at::Tensor x = internal::batch(target, 0, options.batch_size).first;  // a lambda cannot capture a binding
     at::NoGradGuard no_grad;
     at::Tensor out;
     const auto layers = internal::capture_layers([&] { return target.forward(x); }, target.parameters, &out);
