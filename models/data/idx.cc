@@ -23,6 +23,7 @@ constexpr uint32_t kLabelsMagic = 0x00000801;
 constexpr int64_t kNumClasses = 10;
 // Far beyond any real IDX file; stops a corrupt header from asking for terabytes.
 constexpr int64_t kMaxElements = int64_t{1} << 32;
+constexpr int64_t kFirstChunk = int64_t{64} << 20;
 
 std::string hex32(uint32_t v) {
   char buf[16];
@@ -109,12 +110,19 @@ at::Tensor read_idx(const std::string& path, uint32_t magic, const char* what) {
   for (int i = 0; i < ndim; ++i) {
     const uint32_t size = in.read_be32("IDX header");
     if (size == 0) throw Error::input(path + ": IDX dimension " + std::to_string(i) + " is 0");
+    // Checked before multiplying: the product of four 32-bit sizes overflows int64 (fuzz_idx).
+    if (size > kMaxElements / elements) throw Error::input(path + ": IDX header declares an implausible size");
     sizes.push_back(size);
     elements *= size;
-    if (elements > kMaxElements) throw Error::input(path + ": IDX header declares an implausible size");
   }
-  at::Tensor data = at::empty(sizes, at::kByte);
-  const int64_t got = in.read(data.data_ptr<uint8_t>(), elements);
+  // Memory follows the bytes that are there, not what the header claims: the buffer starts at
+  // 64 MiB at most (one allocation for any real file) and doubles only while data keeps coming.
+  at::Tensor data = at::empty({std::min(elements, kFirstChunk)}, at::kByte);
+  int64_t got = in.read(data.data_ptr<uint8_t>(), data.numel());
+  while (got == data.numel() && got < elements) {
+    data.resize_({std::min(elements, 2 * data.numel())});
+    got += in.read(data.data_ptr<uint8_t>() + got, data.numel() - got);
+  }
   if (got != elements) {
     throw Error::input(path + ": truncated: expected " + std::to_string(elements) + " bytes of " + what +
                        " data, got " + std::to_string(got));
@@ -123,7 +131,7 @@ at::Tensor read_idx(const std::string& path, uint32_t magic, const char* what) {
     throw Error::input(path + ": unexpected data after the " + std::to_string(elements) + " bytes of " + what +
                        " data");
   }
-  return data;
+  return data.view(sizes);
 }
 
 std::string path_in(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
