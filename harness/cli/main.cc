@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <string>
@@ -107,6 +108,10 @@ int main(int argc, char** argv) {
     return e.exit_code();
   } catch (const std::bad_alloc& e) {
     std::cerr << "repro: out of memory: " << e.what() << "\n";
+    return repro::kExitIo;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // An I/O failure that no caller turned into a repro::Error: still exit 4, naming the path.
+    std::cerr << "repro: " << e.path1().string() << ": " << e.code().message() << "\n";
     return repro::kExitIo;
   } catch (const c10::Error& e) {
     std::cerr << "repro: internal error: " << e.what_without_backtrace() << "\n";

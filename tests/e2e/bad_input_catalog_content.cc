@@ -361,7 +361,7 @@ std::vector<Case> content_cases() {
          testing::write_file(s.at("file"), "x\n");
          return Args{"run", "--config", s.config(), "--runs-dir", s.at("file")};
        },
-       2, "TMP/file"},
+       4, "TMP/file: cannot create directory"},
       {"RunDirAlreadyExists", kLimits,
        [](Scene& s) -> std::optional<Args> {
          s.env[internal::kEnvRunDir] = s.finished("taken");

@@ -331,6 +331,24 @@ std::vector<Case> file_cases() {
          for (const auto& e : fs::directory_iterator(s.tmp))
            EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos);
        }},
+      {"CheckReportDirIsAFile", kIoCode,
+       [](Scene& s) -> std::optional<Args> {
+         testing::write_file(s.at("report"), "a file where the report directory goes\n");
+         return Args{"check", s.config(), "--runs", "1", "--report", s.at("report")};
+       },
+       4, "TMP/report: cannot create directory"},
+      {"SweepReportDirUnderAFile", kIoCode,
+       [](Scene& s) -> std::optional<Args> {
+         testing::write_file(s.at("file"), "x\n");
+         return Args{"sweep", "--config", s.config(), "--seeds", "2", "--report", s.at("file") + "/sweep"};
+       },
+       4, "TMP/file/sweep: cannot create directory: Not a directory"},
+      {"RunRunsDirUnderAFile", kIoCode,
+       [](Scene& s) -> std::optional<Args> {
+         testing::write_file(s.at("file"), "x\n");
+         return Args{"run", "--config", s.config(), "--runs-dir", s.at("file") + "/runs"};
+       },
+       4, "TMP/file/runs: cannot create directory"},
 
       // ---- family 6: outputs never replace a non-regular file; stdout errors are detected ----
       {"ExportToFifo", kOutputs,

@@ -116,7 +116,7 @@ EntryPlan plan_entry(const proto::CheckEntry& e, int index, const std::string& s
 // Copies a run directory to `dest` as a whole: into a temporary name, then renamed.
 void replace_dir(const std::string& from, const std::string& dest) {
   const fs::path tmp = fs::path(dest).parent_path() / ("." + fs::path(dest).filename().string() + ".tmp");
-  fs::create_directories(fs::path(dest).parent_path());
+  internal::make_directories(fs::path(dest).parent_path().string());
   fs::remove_all(tmp);
   fs::copy(from, tmp, fs::copy_options::recursive);
   fs::remove_all(dest);
@@ -183,7 +183,7 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
   report.set_schema_version(kCheckReportSchemaVersion);
   const std::string report_dir = options.report_dir;
   report.set_report_dir(report_dir);
-  fs::create_directories(report_dir);
+  internal::make_directories(report_dir);
   std::vector<internal::ChildSpec> children;
   std::map<std::string, Tolerance> tolerances;
   for (int index = 0; index < suite.entry_size(); ++index) {
@@ -193,7 +193,7 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
     if (plan.tolerance) tolerances[name] = *plan.tolerance;
     const std::string runs_dir = report_dir + "/runs/" + name;
     fs::remove_all(runs_dir);
-    fs::create_directories(runs_dir);
+    internal::make_directories(runs_dir);
     const int runs = e.has_runs() ? e.runs() : options.runs;
     for (int i = 1; i <= runs; ++i) {
       auto* run = report.add_runs();

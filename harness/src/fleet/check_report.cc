@@ -169,7 +169,7 @@ void write_check_report(const proto::CheckReport& result, const CheckOptions& op
      << "| entry | comparison | verdict | summary | plot |\n| --- | --- | --- | --- | --- |\n";
   for (const auto& c : result.comparisons()) {
     const fs::path base = dir / c.entry() / slug(c.name());
-    fs::create_directories(base.parent_path());
+    internal::make_directories(base.parent_path().string());
     internal::write_file_atomic(base.string() + ".json", to_json(c.report()));
     std::string plot = "-";
     if (failed(c.report()) && c.report().steps_compared() > 0) {

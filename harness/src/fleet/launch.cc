@@ -12,6 +12,7 @@
 #include "run/run_identity.h"
 #include "util/child.h"
 #include "util/env_names.h"
+#include "util/fileutil.h"
 #include "util/process.h"
 
 namespace repro {
@@ -54,7 +55,7 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
 
   std::error_code ec;
   const bool runs_dir_existed = fs::exists(options.runs_dir, ec);
-  fs::create_directories(options.runs_dir);
+  internal::make_directories(options.runs_dir);
   const std::string run_dir = options.runs_dir + "/" + internal::make_run_id(fs::path(command[0]).filename().string());
   internal::ChildEnvironment env;
   env.run_dir = run_dir;

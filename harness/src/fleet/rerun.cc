@@ -178,7 +178,7 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
 
   const std::string runs_dir =
       options.runs_dir.empty() ? fs::path(original.dir).lexically_normal().parent_path().string() : options.runs_dir;
-  fs::create_directories(runs_dir);
+  internal::make_directories(runs_dir);
   const std::string run_dir = runs_dir + "/" + internal::make_run_id(h.run_id().empty() ? "run" : "rerun");
   // The recorded numerics variables replace ours (thread counts, CPU-kernel pins, OMP_*...).
   internal::ChildEnvironment env;

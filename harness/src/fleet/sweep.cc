@@ -79,7 +79,7 @@ proto::SweepSetting* add_setting(const std::vector<std::string>& assignments, pr
 // it from the first run that reads back: the recorded config, seed 0.
 void run_planned(const std::vector<PlannedRun>& planned, const std::vector<internal::ChildSpec>& children,
                  const SweepOptions& options, proto::SweepReport* report) {
-  fs::create_directories(options.report_dir + "/runs");
+  internal::make_directories(options.report_dir + "/runs");
   std::size_t finished = 0;
   internal::run_children(children, options.jobs, [&](std::size_t index, int code) {
     const PlannedRun& p = planned[index];
@@ -211,7 +211,7 @@ proto::SweepReport run_sweep(const std::string& config_path, const SweepOptions&
     configs.push_back(load_config(config_path, sets));
     configs.back().set_seed(0);
   }
-  fs::create_directories(options.report_dir);
+  internal::make_directories(options.report_dir);
   fs::remove_all(options.report_dir + "/runs");
   for (std::size_t g = 0; g < grid.size(); ++g) {
     std::vector<std::string> sets = options.sets;
@@ -258,7 +258,7 @@ proto::SweepReport sweep_program(const std::vector<std::string>& command, const 
   proto::SweepReport report;
   for (const auto& a : command) report.add_command(a);
   start_report(options, options.base_seed, fields, &report);
-  fs::create_directories(options.report_dir);
+  internal::make_directories(options.report_dir);
   fs::remove_all(options.report_dir + "/runs");
   std::vector<PlannedRun> planned;
   std::vector<internal::ChildSpec> children;

@@ -250,7 +250,7 @@ proto::TraceReport trace_runs(const RunData& a, const RunData* b, const TraceOpt
   // Kept for the HTML report's comparison page of the pair (repro/html_report.h).
   if (b != nullptr) {
     const std::string path = trace_report_path(a.dir, b->header.run_id());
-    fs::create_directories(fs::path(path).parent_path());
+    internal::make_directories(fs::path(path).parent_path().string());
     internal::write_file_atomic(path, report.SerializeAsString());
   }
   return report;

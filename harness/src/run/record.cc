@@ -138,13 +138,12 @@ std::unique_ptr<RunWriter> RunWriter::create(const std::string& dir, proto::RunR
   std::error_code ec;
   if (fs::exists(fs::symlink_status(target, ec))) throw Error::input(dir + ": run directory already exists");
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  fs::create_directories(parent, ec);
-  if (ec) throw Error::input(parent.string() + ": cannot create directory: " + ec.message());
+  internal::make_directories(parent.string());
 
   const std::string tmp = (parent / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
   fs::remove_all(tmp, ec);  // left by an earlier crash of a process with our pid
   if (::mkdir(tmp.c_str(), 0755) != 0) {
-    throw Error::input(tmp + ": cannot create directory: " + std::strerror(errno));
+    throw Error::io(dir + ": cannot create the run directory: " + std::strerror(errno));
   }
   header.set_schema_version(kRunRecordSchemaVersion);
   try {

@@ -84,6 +84,13 @@ void fsync_dir(const std::string& dir) {
   if (::fsync(fd.get()) != 0) throw Error::io(dir + ": fsync failed: " + errno_text());
 }
 
+void make_directories(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error::io(dir + ": cannot create directory: " + ec.message());
+  if (!fs::is_directory(dir, ec)) throw Error::io(dir + ": cannot create directory: a file is in the way");
+}
+
 void write_file_atomic(const std::string& path, const std::string& content) {
   const fs::path target(path);
   const std::string dir = parent_of(path);

@@ -33,6 +33,11 @@ bool injected_write_failure(const std::string& path);
 // fsyncs a directory so that renames and creations in it are durable. Throws Error (io).
 void fsync_dir(const std::string& dir);
 
+// The one place that creates output directories: `dir` and its missing parents. Throws Error
+// (io, exit 4) "<dir>: cannot create directory: <reason>" when something is in the way (a file)
+// or the system refuses (permission, no space).
+void make_directories(const std::string& dir);
+
 // Self-checking file framing (checkpoints, snapshots): an 8-byte magic, the payload size as
 // u64 little-endian, the payload's XXH3-128 as 32 hex digits, then the payload.
 std::string frame_payload(std::string_view magic, const std::string& payload);
