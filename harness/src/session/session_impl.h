@@ -53,7 +53,7 @@ struct Session::Impl {
   int64_t nonfinite_steps = 0;  // with train.on_nonfinite "warn"
   bool resumed = false;
   bool created_runs_dir = false;  // a new run's runs directory did not exist before it
-  std::string checkpoint_path;  // resume: the checkpoint to restore, until resume()
+  std::string checkpoint_path;    // resume: the checkpoint to restore, until resume()
   std::string checkpoint_payload;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::unique_ptr<internal::TraceWindow> trace;  // REPRO_TRACE_STEP: the step this process traces
