@@ -44,6 +44,7 @@ inline constexpr const char* kOneLine = "10 one stderr line";
 inline constexpr const char* kLate = "4 bad content found late";
 inline constexpr const char* kSuite = "7 check suites";
 inline constexpr const char* kLimits = "11 limits and odd arguments";
+inline constexpr const char* kArchives = "12 crafted archives";
 
 inline constexpr const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
 
@@ -157,8 +158,8 @@ inline std::string header_only(std::uint32_t schema_version, const std::string& 
 }
 
 // The rows, by family: special files, empty records, I/O codes and outputs (2, 3, 5, 6) in
-// bad_input_catalog_files.cc; text, content, suites, values and messages (1, 4, 7, 8, 10, 11)
-// in bad_input_catalog_content.cc.
+// bad_input_catalog_files.cc; text, content, suites, values, messages and crafted archives (1, 4,
+// 7, 8, 10, 11, 12) in bad_input_catalog_content.cc.
 std::vector<Case> file_cases();
 std::vector<Case> content_cases();
 

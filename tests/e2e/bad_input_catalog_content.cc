@@ -1,5 +1,5 @@
-// The bad-input catalog's rows for families 1, 4, 7, 8, 10 and 11: text, content found late, suites, values, one line,
-// limits.
+// The bad-input catalog's rows for families 1, 4, 7, 8, 10, 11 and 12: text, content found late,
+// suites, values, one line, limits, archives whose digest was forged.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,9 +9,12 @@
 
 #include "bad_input_catalog.h"
 #include "proto/run_record.pb.h"
+#include "repro/checkpoint.h"
 #include "repro/error.h"
+#include "repro/snapshot.h"
 #include "testutil.h"
 #include "util/env_names.h"
+#include "util/fileutil.h"
 
 // After the generated headers: zlib.h defines zlib_version, a field name of proto::Build.
 #include <zlib.h>
@@ -96,6 +99,15 @@ Args check_suite(const Scene& s, const std::string& entries) {
 // The report directory of a refused suite is not created: nothing ran.
 void no_report(const Scene& s, const testing::BoundedResult&) {
   EXPECT_FALSE(fs::exists(s.at("report"))) << "a refused suite wrote a report";
+}
+
+// Rewrites the framed file `path` (magic `magic`) with `from` replaced by `to` once in its
+// payload, and the frame's digest made to match, as a crafted file would be.
+void forge(const std::string& path, std::string_view magic, const std::string& from, const std::string& to) {
+  std::string payload = internal::unframe_payload(testing::read_file(path), magic, path, "file");
+  const auto at = payload.find(from);
+  ASSERT_NE(at, std::string::npos) << "no '" << from << "' in " << path;
+  testing::write_file(path, internal::frame_payload(magic, payload.replace(at, from.size(), to)));
 }
 
 }  // namespace
@@ -345,6 +357,32 @@ std::vector<Case> content_cases() {
          return Args{"env", "--verify", s.at("env.lock")};
        },
        2, "TMP/env.lock:1: expected '<package> <version>', got '\\x1b[2J\\x00 \\x01 \\x7f\\xff\\x0d'"},
+      // ---- family 12: archives whose frame digest was forged to match changed contents ----
+      {"ExportCheckpointWithForgedClassSource", kArchives,
+       [](Scene& s) -> std::optional<Args> {
+         const std::string run = s.finished();
+         forge(list_checkpoints(run).back().path, "RPRCKPT1", "  __buffers__ = []\n", "  __buffjrs__ = []\n");
+         return Args{"export", run, "--to", s.at("model.pt")};
+       },
+       2, ".py line 3: '  __buffjrs__ = []' is not an attribute line torch writes", false,
+       [](const Scene& s, const testing::BoundedResult&) { EXPECT_FALSE(fs::exists(s.at("model.pt"))); }},
+      {"ShowSnapshotWithForgedStorageSize", kArchives,
+       [](Scene& s) -> std::optional<Args> {
+         const std::string path = s.at("model.pt");
+         export_snapshot(s.finished(), path);
+         // the first storage's element count, one more: after its device string ('cpu', put in
+         // the memo) comes K <count> or M <count, 2 bytes>, low byte first
+         std::string payload = internal::unframe_payload(testing::read_file(path), "RPRSNAP1", path, "snapshot");
+         const std::size_t at =
+             payload.find(std::string("X\x03\x00\x00\x00"
+                                      "cpuq",
+                                      9));
+         EXPECT_TRUE(at != std::string::npos && (payload[at + 10] == 'K' || payload[at + 10] == 'M'));
+         if (at != std::string::npos) payload[at + 11] = static_cast<char>(payload[at + 11] + 1);
+         testing::write_file(path, internal::frame_payload("RPRSNAP1", payload));
+         return Args{"show", path};
+       },
+       2, "TMP/model.pt: snapshot archive: data.pkl: byte 141: storage '0' of "},
       // ---- family 11: limits and odd arguments ----
       {"EnvVerifyDirectory", kLimits,
        [](Scene& s) -> std::optional<Args> {

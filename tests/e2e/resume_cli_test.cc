@@ -12,6 +12,7 @@
 #include "repro/checkpoint.h"
 #include "repro/record.h"
 #include "testutil.h"
+#include "util/fileutil.h"
 
 namespace repro {
 namespace {
@@ -148,27 +149,37 @@ TEST_F(ResumeCliTest, CnnWithAdamDropoutBatchNormResumesBitwise) {
 }
 
 TEST_F(ResumeCliTest, CorruptNewestCheckpointsAreNamedAndSkipped) {
-  const Case c = mlp_case();
-  const RunData& ref = reference("mlp", c);
+  Case c = mlp_case();
+  c.sets.push_back("train.keep_checkpoints=4");
+  const RunData& ref = reference("mlp-keep-4", c);
   testing::TempDir runs;
-  const std::string dir = run_and_kill(c, runs.path().string(), 33);
+  const std::string dir = run_and_kill(c, runs.path().string(), 43);
   auto files = list_checkpoints(dir);
-  ASSERT_GE(files.size(), 3u);
-  const std::string flipped = files[files.size() - 1].path, truncated = files[files.size() - 2].path;
+  ASSERT_EQ(files.size(), 4u);
+  const std::string flipped = files[3].path, truncated = files[2].path, forged = files[1].path;
   std::string bytes = testing::read_file(flipped);
   bytes[bytes.size() / 2] ^= 0x01;
   testing::write_file(flipped, bytes);
   fs::resize_file(truncated, fs::file_size(truncated) - 100);
+  // A crafted file: one byte of the archive's class source changed, the frame digest made to
+  // match (torch's reader alone would crash on it).
+  std::string payload = read_checkpoint_file(forged);
+  const auto at = payload.find("  __buffers__ = []\n");
+  ASSERT_NE(at, std::string::npos);
+  payload[at + 8] = 'j';
+  testing::write_file(forged, internal::frame_payload("RPRCKPT1", payload));
 
   const auto r = run_repro({"resume", dir});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find(flipped), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("digest mismatch"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(truncated), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(forged + ": checkpoint archive: code/__torch__/"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'  __buffjrs__ = []' is not an attribute line torch writes"), std::string::npos) << r.err;
   const RunData resumed = read_run(dir);
   expect_same_run(ref, resumed);
-  EXPECT_EQ(resumed.header.resumes(0).skipped_checkpoints_size(), 2);
-  EXPECT_EQ(resumed.header.resumes(0).checkpoint(), fs::path(files[files.size() - 3].path).filename().string());
+  EXPECT_EQ(resumed.header.resumes(0).skipped_checkpoints_size(), 3);
+  EXPECT_EQ(resumed.header.resumes(0).checkpoint(), fs::path(files[0].path).filename().string());
 }
 
 TEST_F(ResumeCliTest, NoCheckpointStartsAgainFromStepZero) {

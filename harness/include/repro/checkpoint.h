@@ -23,7 +23,11 @@
 //   digest   XXH3-128 of payload, 32 lowercase hex      32 bytes, ASCII
 //   payload  a torch::serialize::OutputArchive (zip)
 // A file whose magic, size or digest does not match is corrupt; a resume names it in a warning
-// and falls back to the previous checkpoint.
+// and falls back to the previous checkpoint. A payload whose digest matches is still checked
+// before torch reads it (a crafted file can carry a matching digest, and torch's reader trusts
+// its input): its archive may hold only what torch's writer puts there for these values (the
+// rules are in harness/src/run/archive_check.h); anything else is corrupt in the same way,
+// named by the record and line at fault.
 #pragma once
 
 #include <cstdint>

@@ -33,9 +33,10 @@ struct Snapshot {
 // do not match the run's final parameter digest.
 proto::SnapshotIdentity export_snapshot(const std::string& run_dir, const std::string& path);
 
-// Reads and verifies a snapshot: the file's digest, then the weights against the identity's
-// param_digest. Throws Error (input) naming the file on any mismatch or a file that is not a
-// snapshot.
+// Reads and verifies a snapshot: the file's digest, the archive's contents (only what torch's
+// writer puts there reaches torch's reader, as for checkpoints), then the weights against the
+// identity's param_digest. Throws Error (input) naming the file on any mismatch or a file that
+// is not a snapshot.
 Snapshot load_snapshot(const std::string& path);
 
 // Whether `path` is a file that starts like a snapshot (for `repro show`).

@@ -9,8 +9,11 @@
 
 #include <mutex>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "repro/error.h"
+#include "run/archive_check.h"
 
 namespace repro::internal {
 namespace {
@@ -21,6 +24,25 @@ int64_t read_int(torch::serialize::InputArchive& archive, const std::string& key
   c10::IValue value;
   archive.read(key, value);
   return value.toInt();
+}
+
+std::pair<CheckpointState, CheckpointCounts> read_counts(torch::serialize::InputArchive& archive,
+                                                         const std::string& path) {
+  return archive_context(path + ": unreadable checkpoint", [&] {
+    const int64_t format = read_int(archive, "repro_format");
+    if (format != kFormat) {
+      throw Error::input(path + ": checkpoint format " + std::to_string(format) + " is not " + std::to_string(kFormat));
+    }
+    CheckpointState state;
+    state.step = read_int(archive, "repro_step");
+    state.epoch = read_int(archive, "repro_epoch");
+    state.position = read_int(archive, "repro_position");
+    CheckpointCounts counts;
+    counts.steps_recorded = read_int(archive, "repro_steps_recorded");
+    counts.evals_recorded = read_int(archive, "repro_evals_recorded");
+    counts.last_step = read_int(archive, "repro_last_step");
+    return std::make_pair(state, counts);
+  });
 }
 
 std::string save_archive(const CheckpointState& state, const CheckpointCounts& counts, const NamedTensors& watched,
@@ -71,36 +93,23 @@ std::string save_checkpoint_archive(const CheckpointState& state, const Checkpoi
 
 std::pair<CheckpointState, CheckpointCounts> read_checkpoint_counts(const std::string& payload,
                                                                     const std::string& path) {
-  return with_context(path + ": unreadable checkpoint", [&] {
-    torch::serialize::InputArchive archive;
-    archive.load_from(payload.data(), payload.size());
-    const int64_t format = read_int(archive, "repro_format");
-    if (format != kFormat) {
-      throw Error::input(path + ": checkpoint format " + std::to_string(format) + " is not " + std::to_string(kFormat));
-    }
-    CheckpointState state;
-    state.step = read_int(archive, "repro_step");
-    state.epoch = read_int(archive, "repro_epoch");
-    state.position = read_int(archive, "repro_position");
-    CheckpointCounts counts;
-    counts.steps_recorded = read_int(archive, "repro_steps_recorded");
-    counts.evals_recorded = read_int(archive, "repro_evals_recorded");
-    counts.last_step = read_int(archive, "repro_last_step");
-    return std::make_pair(state, counts);
-  });
+  torch::serialize::InputArchive archive;
+  load_torch_archive(archive, payload, path, "checkpoint");
+  return read_counts(archive, path);
 }
 
 CheckpointState restore_checkpoint_archive(const std::string& payload, const std::string& path,
                                            const NamedTensors& watched, torch::optim::Optimizer* optimizer,
                                            const CheckpointLoadHook& user) {
-  const CheckpointState state = read_checkpoint_counts(payload, path).first;
   torch::serialize::InputArchive archive;
-  c10::IValue names_value;
-  with_context(path + ": unreadable checkpoint", [&] {
-    archive.load_from(payload.data(), payload.size());
-    archive.read("repro_names", names_value);
+  load_torch_archive(archive, payload, path, "checkpoint");
+  const CheckpointState state = read_counts(archive, path).first;
+  std::vector<std::string> names;
+  archive_context(path + ": unreadable checkpoint", [&] {
+    c10::IValue value;
+    archive.read("repro_names", value);
+    for (const c10::IValue& name : value.toListRef()) names.push_back(name.toStringRef());
   });
-  const auto names = names_value.toList();
   if (names.size() != watched.size()) {
     throw Error::input(path + ": checkpoint holds " + std::to_string(names.size()) + " tensors, the session watches " +
                        std::to_string(watched.size()));
@@ -108,13 +117,13 @@ CheckpointState restore_checkpoint_archive(const std::string& payload, const std
   {
     at::NoGradGuard no_grad;
     for (std::size_t i = 0; i < watched.size(); ++i) {
-      const std::string name = names.get(i).toStringRef();
+      const std::string& name = names[i];
       if (name != watched[i].first) {
         throw Error::input(path + ": tensor " + std::to_string(i) + " is '" + name + "' in the checkpoint, '" +
                            watched[i].first + "' in the session");
       }
       at::Tensor value;
-      with_context(path + ": tensor " + name, [&] { archive.read("watched_" + std::to_string(i), value, true); });
+      archive_context(path + ": tensor " + name, [&] { archive.read("watched_" + std::to_string(i), value, true); });
       if (!value.sizes().equals(watched[i].second.sizes()) || value.scalar_type() != watched[i].second.scalar_type()) {
         throw Error::input(path + ": tensor '" + name + "' has another shape or dtype in the checkpoint");
       }
@@ -122,7 +131,7 @@ CheckpointState restore_checkpoint_archive(const std::string& payload, const std
       target.copy_(value);
     }
   }
-  with_context(path + ": optimizer and generator state", [&] {
+  archive_context(path + ": optimizer and generator state", [&] {
     if (optimizer != nullptr) {
       torch::serialize::InputArchive nested;
       if (!archive.try_read("optimizer", nested)) throw Error::input(path + ": checkpoint holds no optimizer state");
@@ -136,7 +145,8 @@ CheckpointState restore_checkpoint_archive(const std::string& payload, const std
   });
   if (user) {
     torch::serialize::InputArchive nested;
-    if (!archive.try_read("user", nested)) throw Error::input(path + ": checkpoint holds no user state");
+    const bool found = archive_context(path + ": user state", [&] { return archive.try_read("user", nested); });
+    if (!found) throw Error::input(path + ": checkpoint holds no user state");
     user(nested);
   }
   return state;

@@ -11,6 +11,7 @@
 #include "repro/digest.h"
 #include "repro/error.h"
 #include "repro/record.h"
+#include "run/archive_check.h"
 #include "run/run_identity.h"
 #include "util/fileutil.h"
 #include "util/input_file.h"
@@ -33,7 +34,7 @@ std::vector<std::pair<std::string, at::Tensor>> read_tensors(torch::serialize::I
                                                              const std::string& names_key, const std::string& prefix,
                                                              const std::string& path) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  with_context(path + ": unreadable tensors", [&] {
+  internal::archive_context(path + ": unreadable tensors", [&] {
     c10::IValue names;
     archive.read(names_key, names);
     const auto list = names.toList();
@@ -58,7 +59,7 @@ proto::SnapshotIdentity export_snapshot(const std::string& run_dir, const std::s
   if (!fs::exists(ckpt)) throw Error::input(run_dir + ": no final checkpoint (" + ckpt + ")");
   const std::string payload = read_checkpoint_file(ckpt);
   torch::serialize::InputArchive in;
-  with_context(ckpt + ": unreadable checkpoint", [&] { in.load_from(payload.data(), payload.size()); });
+  internal::load_torch_archive(in, payload, ckpt, "checkpoint");
   const auto tensors = read_tensors(in, "repro_names", "watched_", ckpt);
   const std::string digest = digest_tensors(tensors);
   if (digest != h.final_param_digest()) {
@@ -99,12 +100,13 @@ proto::SnapshotIdentity export_snapshot(const std::string& run_dir, const std::s
 Snapshot load_snapshot(const std::string& path) {
   const std::string payload = internal::unframe_payload(internal::read_whole_file(path), kMagic, path, "snapshot");
   torch::serialize::InputArchive in;
-  with_context(path + ": unreadable snapshot", [&] { in.load_from(payload.data(), payload.size()); });
+  internal::load_torch_archive(in, payload, path, "snapshot");
   Snapshot s;
   at::Tensor identity;
-  with_context(path + ": snapshot has no identity", [&] { in.read("repro_identity", identity, true); });
+  internal::archive_context(path + ": snapshot has no identity", [&] { in.read("repro_identity", identity, true); });
   identity = identity.contiguous();
-  if (!s.identity.ParseFromArray(identity.data_ptr(), static_cast<int>(identity.numel()))) {
+  if (identity.scalar_type() != at::kByte || identity.dim() != 1 ||
+      !s.identity.ParseFromArray(identity.data_ptr(), static_cast<int>(identity.numel()))) {
     throw Error::input(path + ": corrupt snapshot identity");
   }
   s.tensors = read_tensors(in, "repro_names", "tensor_", path);
