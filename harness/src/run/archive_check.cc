@@ -119,9 +119,6 @@ bool tokenize(std::string_view line, std::vector<Token>& tokens) {
 bool is_punct(const std::vector<Token>& t, std::size_t i, char c) {
   return i < t.size() && t[i].kind == Token::kPunct && t[i].text[0] == c;
 }
-bool is_name(const std::vector<Token>& t, std::size_t i, std::string_view name) {
-  return i < t.size() && t[i].kind == Token::kName && t[i].text == name;
-}
 
 // Types torch prints for attributes: builtins, generics of a fixed arity, classes of the
 // archive (collected in `classes`). Parses t[i...]; false on anything else.
