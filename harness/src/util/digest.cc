@@ -7,16 +7,14 @@
 #include <cstring>
 #include <vector>
 
-#define XXH_INLINE_ALL  // header-only: no link dependency, and the compiler can inline the loop
-#include <xxhash.h>
-
 #include "repro/error.h"
 #include "util/input_file.h"
+#include "util/xxh3_kernels.h"
 
 namespace repro {
 namespace {
 
-std::string to_hex(XXH128_hash_t h) {
+std::string to_hex(internal::Hash128 h) {
   char buf[33];
   std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
                 static_cast<unsigned long long>(h.low64));
@@ -26,19 +24,22 @@ std::string to_hex(XXH128_hash_t h) {
 }  // namespace
 
 struct Hasher::State {
-  XXH3_state_t xxh;
+  const internal::Xxh3Kernel& kernel = internal::xxh3_kernel();
+  internal::Xxh3State xxh;
 };
 
-Hasher::Hasher() : state_(std::make_unique<State>()) { XXH3_128bits_reset(&state_->xxh); }
+Hasher::Hasher() : state_(std::make_unique<State>()) { state_->kernel.reset(&state_->xxh); }
 Hasher::~Hasher() = default;
 
 void Hasher::update(const void* data, std::size_t size) {
-  if (size != 0) XXH3_128bits_update(&state_->xxh, data, size);
+  if (size != 0) state_->kernel.update(&state_->xxh, data, size);
 }
 
-std::string Hasher::hex_digest() const { return to_hex(XXH3_128bits_digest(&state_->xxh)); }
+std::string Hasher::hex_digest() const { return to_hex(state_->kernel.digest(&state_->xxh)); }
 
-std::string digest_bytes(const void* data, std::size_t size) { return to_hex(XXH3_128bits(data, size)); }
+std::string digest_bytes(const void* data, std::size_t size) {
+  return to_hex(internal::xxh3_kernel().hash(data, size));
+}
 
 std::string digest_file(const std::string& path, std::uint64_t* size) {
   internal::InputFile file(path, "");  // a regular file only: a FIFO or /dev/zero would never end
