@@ -81,14 +81,21 @@ TEST(TraceCliTest, ThreadCountNamesTheReductionAndTheKnob) {
   const auto r = run_repro({"trace", a, b, "--knobs", "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto report = parse_report(r);
-  // The loss parts at step 1: at step 0 the gradient's last bit changed only the momentum
-  // buffer. The state entering step 1 differs, so step 0 is traced.
-  EXPECT_EQ(report.requested_step(), 1);
+  // Where the loss parts depends on the BLAS behind the matmuls. With OpenBLAS (the locked one)
+  // a threaded GEMM already changes the loss of step 0: step 0 is traced, nothing to walk. With a
+  // single-threaded BLAS only torch's reduction differs, which at step 0 changes the gradient's
+  // last bit and so only the momentum buffer: the loss parts at step 1, whose entering state
+  // differs, and the walk goes back to step 0.
+  ASSERT_TRUE(report.requested_step() == 0 || report.requested_step() == 1) << report.requested_step();
   EXPECT_EQ(report.step(), 0);
-  ASSERT_EQ(report.walk_size(), 2);
-  EXPECT_EQ(report.walk(0),
-            "step 1: the state entering step 1 already differs: optimizer state — the cause lies before step 1");
-  EXPECT_EQ(report.walk(1), "step 0: state entering it is the same");
+  if (report.requested_step() == 1) {
+    ASSERT_EQ(report.walk_size(), 2);
+    EXPECT_EQ(report.walk(0),
+              "step 1: the state entering step 1 already differs: optimizer state — the cause lies before step 1");
+    EXPECT_EQ(report.walk(1), "step 0: state entering it is the same");
+  } else {
+    EXPECT_EQ(report.walk_size(), 0);
+  }
   EXPECT_EQ(report.verdict(), proto::NONDETERMINISTIC_OP) << report.summary();
   const std::set<std::string> expected = {"aten::mean", "aten::sum",    "aten::addmm",
                                           "aten::mm",   "aten::matmul", "aten::linear"};
