@@ -94,8 +94,38 @@ void reexecute_with_pins(const std::map<std::string, std::string>& pins) {
   throw Error::internal(std::string("cannot re-execute /proc/self/exe: ") + std::strerror(errno));
 }
 
+namespace {
+
+// The CPU features torch's kernels of `capability` execute, that this CPU lacks ("" when it has
+// them all). Torch 1.13 takes ATEN_CPU_CAPABILITY=avx512 without asking the CPU and then dies of
+// SIGILL at its first kernel, so the pin is checked here.
+std::string missing_cpu_features(const std::string& capability) {
+  std::vector<std::pair<const char*, bool>> needed;
+  const std::string c = upper(capability);
+  if (c == "AVX512") {
+    needed = {{"avx512f", __builtin_cpu_supports("avx512f") != 0},
+              {"avx512bw", __builtin_cpu_supports("avx512bw") != 0},
+              {"avx512vl", __builtin_cpu_supports("avx512vl") != 0},
+              {"avx512dq", __builtin_cpu_supports("avx512dq") != 0},
+              {"fma", __builtin_cpu_supports("fma") != 0}};
+  } else if (c == "AVX2") {
+    needed = {{"avx2", __builtin_cpu_supports("avx2") != 0}, {"fma", __builtin_cpu_supports("fma") != 0}};
+  }
+  std::string missing;
+  for (const auto& [name, has] : needed) {
+    if (!has) missing += (missing.empty() ? "" : ", ") + std::string(name);
+  }
+  return missing;
+}
+
+}  // namespace
+
 proto::DeterminismApplied apply_determinism(const proto::DeterminismConfig& config, std::uint64_t master_seed,
                                             proto::Environment* environment) {
+  if (const std::string lacking = missing_cpu_features(config.cpu_capability()); !lacking.empty()) {
+    throw Error::usage("determinism.cpu_capability: '" + config.cpu_capability() + "' requested but this CPU lacks " +
+                       lacking + " (torch would run kernels it cannot execute); pin a capability this CPU has");
+  }
   const auto missing = missing_pins(config);
   if (!missing.empty()) {
     const auto& [name, value] = *missing.begin();
