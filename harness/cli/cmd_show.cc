@@ -1,6 +1,7 @@
 // repro show: print a run record (header, evaluations, steps).
 #include <google/protobuf/text_format.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -74,6 +75,11 @@ std::string format_summary(const RunData& run) {
   row("directory", run.dir);
   row("status", status_name(run.status) + (run.status_reason.empty() ? "" : " (" + run.status_reason + ")"));
   row("started", or_dash(h.started_at()));
+  if (h.startup_s() > 0) {
+    char startup[64];
+    std::snprintf(startup, sizeof startup, "%.2f s from process start to the session", h.startup_s());
+    row("startup", startup);
+  }
   row("finished", or_dash(h.finished_at()));
   row("origin", or_dash(h.origin()));
   if (!h.rerun_of().empty()) row("rerun of", h.rerun_of());

@@ -136,7 +136,8 @@ at::Tensor read_idx(const std::string& path, uint32_t magic, const char* what) {
 
 std::string path_in(const std::string& dir, const char* name) { return (std::filesystem::path(dir) / name).string(); }
 
-// Images as float32 [N, 1, rows, cols] and labels as int64 [N], after checking they agree.
+// Images as uint8 [N, 1, rows, cols] (the file's bytes, not copied; the split converts only
+// what it keeps to float32) and labels as int64 [N], after checking they agree.
 Dataset load_split(const std::string& images_path, const std::string& labels_path) {
   const at::Tensor images = read_idx_images(images_path);
   const at::Tensor labels = read_idx_labels(labels_path);
@@ -151,7 +152,7 @@ Dataset load_split(const std::string& images_path, const std::string& labels_pat
                        std::to_string(index) + " is outside 0.." + std::to_string(kNumClasses - 1));
   }
   Dataset split;
-  split.features = images.to(at::kFloat).unsqueeze(/*dim=*/1);
+  split.features = images.unsqueeze(/*dim=*/1);
   split.labels = labels.to(at::kLong);
   return split;
 }

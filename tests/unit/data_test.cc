@@ -9,6 +9,7 @@
 #include "models/data/dataset.h"
 #include "models/data/sources.h"
 #include "repro/error.h"
+#include "session/train_setup.h"
 #include "testutil.h"
 
 namespace repro::models {
@@ -77,7 +78,7 @@ TEST(DataTest, FashionMnistRealFiles) {
   EXPECT_EQ(data.test.size(), 10000);
   EXPECT_EQ(data.train.features.sizes(), (std::vector<int64_t>{60000, 1, 28, 28}));
   EXPECT_EQ(data.test.features.sizes(), (std::vector<int64_t>{10000, 1, 28, 28}));
-  EXPECT_EQ(data.train.features.scalar_type(), torch::kFloat);
+  EXPECT_EQ(data.train.features.scalar_type(), torch::kByte);  // the file's bytes; the split makes floats
   EXPECT_EQ(data.train.labels.scalar_type(), torch::kLong);
   EXPECT_EQ(data.input_shape, (std::vector<int64_t>{1, 28, 28}));
   EXPECT_EQ(data.num_classes, 10);
@@ -105,6 +106,38 @@ TEST(DataTest, FashionMnistRealFiles) {
   ASSERT_EQ(files.size(), 4u);
   EXPECT_EQ(files[1].role, "train-labels");
   EXPECT_EQ(files[2].path, kFashionDir + "/t10k-images-idx3-ubyte.gz");
+}
+
+// The split gathers uint8 images and converts what it keeps: bitwise the splits of the same
+// images loaded as float32 (what the loader gave before), normalised in place without touching
+// the caller's data.
+TEST(DataTest, SplitOfByteImagesIsTheSplitOfTheirFloats) {
+  const LoadedData bytes = load_data(fashion_config(), /*seed=*/0);
+  LoadedData floats = bytes;
+  floats.train.features = bytes.train.features.to(torch::kFloat);
+  floats.test.features = bytes.test.features.to(torch::kFloat);
+  const at::Tensor test_before = floats.test.features.clone();
+  proto::DataConfig config = fashion_config();
+  config.set_split_fraction(0.9);
+  config.set_normalize(true);
+  const repro::internal::Splits a = repro::internal::split_and_normalize(bytes, config, /*split_seed=*/11);
+  const repro::internal::Splits b = repro::internal::split_and_normalize(floats, config, /*split_seed=*/11);
+  const std::vector<std::pair<at::Tensor, at::Tensor>> pairs = {
+      {a.train_x, b.train_x}, {a.val_x, b.val_x}, {a.test_x, b.test_x}};
+  for (const auto& [x, y] : pairs) {
+    ASSERT_EQ(x.scalar_type(), torch::kFloat);
+    EXPECT_EQ(x.sizes(), y.sizes());
+    EXPECT_TRUE(torch::equal(x, y));
+  }
+  EXPECT_EQ(a.train_x.size(0), 54000);
+  // In place is the same arithmetic as the out-of-place (x - mean) / std of repro/trainer.h.
+  const at::Tensor raw = floats.train.features.index_select(0, a.train_idx);
+  EXPECT_TRUE(torch::equal(a.train_x, (raw - raw.mean().item<double>()) / raw.std().item<double>()));
+  // Normalised: mean 0, std 1 over the training split (to float32 rounding).
+  EXPECT_NEAR(a.train_x.mean().item<double>(), 0.0, 1e-4);
+  EXPECT_NEAR(a.train_x.std().item<double>(), 1.0, 1e-4);
+  EXPECT_TRUE(torch::equal(floats.test.features, test_before)) << "the caller's test set was normalised in place";
+  EXPECT_EQ(bytes.train.features.scalar_type(), torch::kByte);
 }
 
 TEST(DataTest, SampleLimitKeepsFirstTrainingSamples) {

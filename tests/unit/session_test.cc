@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/nn/modules/linear.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "session/nonfinite_guard.h"
 #include "session_testutil.h"
 #include "testutil.h"
+#include "util/process.h"
 
 namespace repro {
 namespace {
@@ -58,6 +60,25 @@ TEST(SessionTest, RecordsStepsExactlyAndFinishes) {
   ASSERT_EQ(r.evals.size(), 1u);
   EXPECT_DOUBLE_EQ(r.evals[0].metrics().at("accuracy"), 0.75);
   EXPECT_EQ(r.header.final_param_digest(), r.steps[0].param_digest()) << "no update happened in between";
+}
+
+// startup_s: this process's age when the Session started, from the kernel's start time — more
+// than the time spent since main() began (the test binary's libraries loaded before it), less
+// than the process's age now.
+TEST(SessionTest, RecordsTheTimeFromProcessStartToTheSession) {
+  testing::TempDir dir;
+  const double age_before = internal::process_age_s();
+  const auto t0 = std::chrono::steady_clock::now();
+  Session session(tiny_config(), testing::quiet_session_options(dir));
+  const double in_constructor = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  session.finish();
+  const double age_after = internal::process_age_s();
+  const double startup = read_run(session.run_dir()).header.startup_s();
+  ASSERT_GT(age_before, 0) << "/proc/self/stat start time";
+  // /proc's start time has clock-tick resolution (10 ms): allow that much either way.
+  EXPECT_GE(startup, age_before - 0.011);
+  EXPECT_LE(startup, age_before + in_constructor + 0.011);
+  EXPECT_LE(startup, age_after + 0.011);
 }
 
 TEST(SessionTest, SeedsEnginesFromTheMasterSeedAndRecordsThem) {

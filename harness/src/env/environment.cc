@@ -22,6 +22,7 @@
 #include "env/build_info.h"
 #include "env/environment_facts.h"
 #include "env/lockfile.h"
+#include "repro/data.h"
 #include "repro/digest.h"
 #include "repro/error.h"
 #include "util/fileutil.h"
@@ -159,9 +160,11 @@ void capture_identity(proto::Identity* id, proto::Environment* env) {
     if (n <= 0) return i;
     i.set_executable_path(std::string(buf, static_cast<std::size_t>(n)));
     try {
-      std::uint64_t size = 0;
-      i.set_executable_xxh3(digest_file(i.executable_path(), &size));
-      i.set_executable_size(static_cast<std::int64_t>(size));
+      // Through the digest cache (repro/data.h): an executable of hundreds of MB (debug info)
+      // is read once per build, not at every start; --rehash / REPRO_REHASH=1 reads it again.
+      const PathDigest d = digest_path(i.executable_path());
+      i.set_executable_xxh3(d.xxh3);
+      i.set_executable_size(static_cast<std::int64_t>(d.size));
     } catch (const Error&) {
       // left empty; reported below
     }

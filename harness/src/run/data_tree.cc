@@ -17,6 +17,7 @@
 #include "repro/digest.h"
 #include "repro/error.h"
 #include "util/env_names.h"
+#include "util/file_digests.h"
 #include "util/fileutil.h"
 #include "util/input_file.h"
 #include "util/strings.h"
@@ -60,6 +61,10 @@ void u64_le(std::uint64_t v, unsigned char out[8]) {
 }
 
 // The cache of one root: its file, the entries read from it, and what this digest used.
+std::int64_t mtime_ns(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
 class RootCache {
  public:
   RootCache(const std::string& dir, const std::string& root, bool rehash) : rehash_(rehash) {
@@ -80,27 +85,29 @@ class RootCache {
     for (auto& entry : *cache.mutable_entries()) old_.emplace(entry.path(), std::move(entry));
   }
 
-  // The file's digest: from the cache when its key is unchanged, else read (files_read counts).
-  std::string digest(const std::string& absolute, const struct stat& st, std::int64_t* files_read) {
-    const std::int64_t mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    proto::DigestCacheEntry entry;
+  // The cached digest of the file when its key is unchanged (and not rehashing); empty when its
+  // bytes must be read.
+  std::string cached(const std::string& absolute, const struct stat& st) const {
+    if (rehash_) return "";
+    const auto it = old_.find(absolute);
+    if (it == old_.end()) return "";
+    const proto::DigestCacheEntry& e = it->second;
+    return e.size() == static_cast<std::uint64_t>(st.st_size) && e.mtime_ns() == mtime_ns(st) &&
+                   e.inode() == st.st_ino && e.device() == st.st_dev
+               ? e.xxh3()
+               : "";
+  }
+
+  // Keeps the file's digest for this digest's cache; `read`: its bytes were read.
+  void store(const std::string& absolute, const struct stat& st, const std::string& xxh3, bool read) {
+    proto::DigestCacheEntry& entry = now_.emplace_back();
     entry.set_path(absolute);
     entry.set_size(static_cast<std::uint64_t>(st.st_size));
-    entry.set_mtime_ns(mtime_ns);
+    entry.set_mtime_ns(mtime_ns(st));
     entry.set_inode(st.st_ino);
     entry.set_device(st.st_dev);
-    const auto it = old_.find(absolute);
-    if (!rehash_ && it != old_.end() && it->second.size() == entry.size() && it->second.mtime_ns() == mtime_ns &&
-        it->second.inode() == entry.inode() && it->second.device() == entry.device()) {
-      entry.set_xxh3(it->second.xxh3());
-    } else {
-      entry.set_xxh3(digest_file(absolute));
-      ++*files_read;
-      changed_ = true;
-    }
-    const std::string x = entry.xxh3();
-    now_.push_back(std::move(entry));
-    return x;
+    entry.set_xxh3(xxh3);
+    changed_ = changed_ || read;
   }
 
   // Writes the entries of this digest (only those) when anything differs from the file's.
@@ -181,7 +188,13 @@ PathDigest digest_path(const std::string& path, const DigestOptions& options) {
   internal::RootCache cache(internal::digest_cache_dir(options), d.absolute_path,
                             options.rehash || internal::rehash_from_env());
   if (S_ISREG(st.st_mode)) {
-    d.xxh3 = cache.digest(d.absolute_path, st, &d.files_read);
+    d.xxh3 = cache.cached(d.absolute_path, st);
+    const bool read = d.xxh3.empty();
+    if (read) {
+      d.xxh3 = digest_file(d.absolute_path);
+      d.files_read = 1;
+    }
+    cache.store(d.absolute_path, st, d.xxh3, read);
     d.size = static_cast<std::uint64_t>(st.st_size);
     d.file_count = 1;
     cache.save();
@@ -190,14 +203,31 @@ PathDigest digest_path(const std::string& path, const DigestOptions& options) {
   d.directory = true;
   d.manifest.set_schema_version(kDataManifestSchemaVersion);
   d.manifest.set_root(d.absolute_path);
-  for (const auto& f : internal::walk_tree(d.absolute_path)) {
-    struct stat fst {};
-    if (stat(f.path.c_str(), &fst) != 0) throw Error::input(f.path + ": cannot stat: " + std::strerror(errno));
+  // Stat every file and take what the cache knows; then read the rest in parallel.
+  const std::vector<internal::TreeFile> files = internal::walk_tree(d.absolute_path);
+  std::vector<struct stat> stats(files.size());
+  std::vector<std::string> to_read;
+  std::vector<std::size_t> read_index;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (stat(files[i].path.c_str(), &stats[i]) != 0) {
+      throw Error::input(files[i].path + ": cannot stat: " + std::strerror(errno));
+    }
     auto* e = d.manifest.add_entries();
-    e->set_path(internal::escape_invalid_utf8(f.relative));  // a manifest must read back: UTF-8
-    e->set_xxh3(cache.digest(f.path, fst, &d.files_read));
-    e->set_size(static_cast<std::uint64_t>(fst.st_size));
+    e->set_path(internal::escape_invalid_utf8(files[i].relative));  // a manifest must read back: UTF-8
+    e->set_xxh3(cache.cached(files[i].path, stats[i]));
+    e->set_size(static_cast<std::uint64_t>(stats[i].st_size));
     d.size += e->size();
+    if (e->xxh3().empty()) {
+      to_read.push_back(files[i].path);
+      read_index.push_back(i);
+    }
+  }
+  const std::vector<internal::FileDigest> read = internal::digest_files(to_read);
+  for (std::size_t k = 0; k < read.size(); ++k)
+    d.manifest.mutable_entries(static_cast<int>(read_index[k]))->set_xxh3(read[k].xxh3);
+  d.files_read = static_cast<std::int64_t>(read.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    cache.store(files[i].path, stats[i], d.manifest.entries(static_cast<int>(i)).xxh3(), !read.empty());
   }
   d.file_count = d.manifest.entries_size();
   d.xxh3 = manifest_digest(d.manifest);

@@ -12,6 +12,7 @@
 #include "repro/digest.h"
 #include "run/builtins.h"
 #include "run/code_patch.h"
+#include "util/file_digests.h"
 #include "util/strings.h"
 
 namespace repro::internal {
@@ -87,7 +88,17 @@ std::vector<proto::InputFile> fingerprint_data_files(const proto::DataConfig& da
   std::vector<proto::InputFile> files;
   const models::Builtins* built_in = find_builtins();
   if (built_in == nullptr) return files;  // no built-in source: a user program reads its own data
-  for (const auto& f : built_in->data_files(data)) files.push_back(fingerprint_file(f.role, f.path));
+  const std::vector<models::DataFile> listed = built_in->data_files(data);
+  std::vector<std::string> paths;
+  for (const auto& f : listed) paths.push_back(f.path);
+  const std::vector<FileDigest> digests = digest_files(paths);  // read in parallel
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    proto::InputFile& in = files.emplace_back();
+    in.set_role(listed[i].role);
+    in.set_path(listed[i].path);
+    in.set_xxh3(digests[i].xxh3);
+    in.set_size(digests[i].size);
+  }
   return files;
 }
 

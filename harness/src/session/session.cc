@@ -113,6 +113,7 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   h.set_hostname(env.os().hostname());
   h.set_pid(getpid());
   h.set_origin(s.options.origin);
+  h.set_startup_s(std::max(0.0, s.startup_s));
   *h.mutable_config() = config;
   h.set_config_digest(config_digest(config));
   h.set_seed(config.seed());

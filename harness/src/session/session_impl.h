@@ -20,6 +20,7 @@
 #include "repro/session.h"
 #include "run/run_identity.h"
 #include "trace/trace_window.h"
+#include "util/process.h"
 
 namespace repro {
 
@@ -56,6 +57,7 @@ struct Session::Impl {
   std::string checkpoint_path;    // resume: the checkpoint to restore, until resume()
   std::string checkpoint_payload;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  double startup_s = internal::process_age_s();  // at `start`: the record's startup_s
   std::unique_ptr<internal::TraceWindow> trace;  // REPRO_TRACE_STEP: the step this process traces
   struct sigaction old_int {
   }, old_term{};

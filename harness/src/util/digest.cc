@@ -2,12 +2,17 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <thread>
 #include <vector>
 
 #include "repro/error.h"
+#include "util/file_digests.h"
 #include "util/input_file.h"
 #include "util/xxh3_kernels.h"
 
@@ -59,5 +64,34 @@ std::string digest_file(const std::string& path, std::uint64_t* size) {
   if (size != nullptr) *size = total;
   return hasher.hex_digest();
 }
+
+namespace internal {
+
+std::vector<FileDigest> digest_files(const std::vector<std::string>& paths) {
+  std::vector<FileDigest> out(paths.size());
+  std::vector<std::exception_ptr> errors(paths.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < paths.size(); i = next++) {
+      try {
+        out[i].xxh3 = digest_file(paths[i], &out[i].size);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>({std::max(1u, std::thread::hardware_concurrency()), 8, paths.size()});
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return out;
+}
+
+}  // namespace internal
 
 }  // namespace repro

@@ -8,7 +8,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include "repro/error.h"
@@ -48,6 +51,25 @@ std::string find_on_path(const std::string& program) {
     }
   }
   return "";
+}
+
+double process_age_s() {
+  std::ifstream in("/proc/self/stat");
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Field 22 (starttime, clock ticks since boot); the name in field 2 may hold spaces and ')'.
+  std::size_t pos = stat.rfind(')');
+  if (pos == std::string::npos) return -1;
+  pos += 2;
+  for (int field = 3; field < 22 && pos != std::string::npos; ++field) {
+    pos = stat.find(' ', pos);
+    if (pos != std::string::npos) ++pos;
+  }
+  if (pos == std::string::npos) return -1;
+  const long ticks_per_s = sysconf(_SC_CLK_TCK);
+  timespec now{};
+  if (ticks_per_s <= 0 || clock_gettime(CLOCK_BOOTTIME, &now) != 0) return -1;
+  const double start = std::strtod(stat.c_str() + pos, nullptr) / static_cast<double>(ticks_per_s);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec) - start;
 }
 
 std::map<std::string, std::string> current_environment() {

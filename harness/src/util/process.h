@@ -29,6 +29,11 @@ void require_executable(const std::string& path, const std::string& what, const 
 // when `program` is empty or has a '/'.
 std::string find_on_path(const std::string& program);
 
+// Seconds since the kernel started this process (/proc/self/stat start time against the boot
+// clock; an exec keeps it, so a re-execution with pins counts from the first start); -1 when
+// /proc cannot tell.
+double process_age_s();
+
 // This process's environment as a map.
 std::map<std::string, std::string> current_environment();
 
