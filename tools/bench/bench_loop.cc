@@ -11,12 +11,8 @@
 #include <ATen/ATen.h>
 #include <torch/optim.h>
 
-#include <unistd.h>
 #include <cstdio>
-#include <ctime>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -28,24 +24,12 @@
 #include "repro/determinism.h"
 #include "repro/error.h"
 #include "session/train_setup.h"
+#include "util/process.h"
 
 namespace {
 
 using repro::bench::Clock;
 using repro::bench::seconds_since;
-
-// Seconds since the kernel started this process: /proc/self/stat field 22 (clock ticks since
-// boot) against the boot clock; what tools/bench/python_loop.py measures the same way.
-double since_process_start() {
-  std::ifstream in("/proc/self/stat");
-  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::size_t pos = stat.rfind(')') + 2;
-  for (int field = 3; field < 22; ++field) pos = stat.find(' ', pos) + 1;
-  const double start = std::stod(stat.substr(pos)) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  timespec now{};
-  clock_gettime(CLOCK_BOOTTIME, &now);
-  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec) - start;
-}
 
 int run(int argc, char** argv) {
   std::string config_path;
@@ -105,7 +89,7 @@ int run(int argc, char** argv) {
     optimizer->step();
     const double value = loss.item<double>();
     if (step == 0) {
-      first_step_s = since_process_start();
+      first_step_s = repro::internal::process_age_s();  // as python_loop.py measures it
       loss0 = value;
     }
   }
