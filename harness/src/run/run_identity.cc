@@ -74,14 +74,23 @@ std::string make_run_id(const std::string& name) {
   return std::string(stamp) + "-" + (clean.empty() ? "run" : clean) + "-" + suffix;
 }
 
-proto::InputFile fingerprint_file(const std::string& role, const std::string& path) {
+namespace {
+
+proto::InputFile input_file(const std::string& role, const std::string& path, const FileDigest& digest) {
   proto::InputFile in;
   in.set_role(role);
   in.set_path(path);
-  std::uint64_t size = 0;
-  in.set_xxh3(digest_file(path, &size));
-  in.set_size(size);
+  in.set_xxh3(digest.xxh3);
+  in.set_size(digest.size);
   return in;
+}
+
+}  // namespace
+
+proto::InputFile fingerprint_file(const std::string& role, const std::string& path) {
+  FileDigest digest;
+  digest.xxh3 = digest_file(path, &digest.size);
+  return input_file(role, path, digest);
 }
 
 std::vector<proto::InputFile> fingerprint_data_files(const proto::DataConfig& data) {
@@ -92,13 +101,8 @@ std::vector<proto::InputFile> fingerprint_data_files(const proto::DataConfig& da
   std::vector<std::string> paths;
   for (const auto& f : listed) paths.push_back(f.path);
   const std::vector<FileDigest> digests = digest_files(paths);  // read in parallel
-  for (std::size_t i = 0; i < listed.size(); ++i) {
-    proto::InputFile& in = files.emplace_back();
-    in.set_role(listed[i].role);
-    in.set_path(listed[i].path);
-    in.set_xxh3(digests[i].xxh3);
-    in.set_size(digests[i].size);
-  }
+  for (std::size_t i = 0; i < listed.size(); ++i)
+    files.push_back(input_file(listed[i].role, listed[i].path, digests[i]));
   return files;
 }
 
