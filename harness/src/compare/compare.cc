@@ -186,8 +186,13 @@ const char* verdict_word(proto::Verdict v) {
 }
 
 std::string first_cause(const proto::ComparisonReport& r) {
+  // Another build of the same code has another executable digest; a recorded difference that
+  // certainly changes the numbers (a kernel choice on another machine) explains more.
+  const auto weak = [](const proto::Difference& d) { return d.field() == "code.executable_xxh3"; };
+  bool strong = false;
+  for (const auto& d : r.differences()) strong = strong || (d.affects_numerics() && !weak(d));
   for (const auto& d : r.differences()) {
-    if (!d.affects_numerics()) continue;
+    if (!d.affects_numerics() || (strong && weak(d))) continue;
     // A directory's digests say less than what changed in it.
     const bool directory =
         d.category() == "data" && d.field().size() > 6 && d.field().compare(d.field().size() - 6, 6, ".files") == 0;
