@@ -112,6 +112,7 @@ void run_loop(const proto::RunConfig& config, Session& session, const models::Bu
     }
   }
   progress.done();
+  if (!train_cfg.final_eval()) return;
   const int64_t last_step = train_cfg.steps() - 1;
   const auto val = evaluate(*model, s.val_x, s.val_y, train_cfg.eval_batch_size());
   session.record_eval(last_step, "validation", val);
