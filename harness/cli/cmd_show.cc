@@ -135,6 +135,11 @@ std::string format_summary(const RunData& run) {
                      std::to_string(d.inter_op_threads_requested()) + ")");
   row("cpu capability", or_dash(d.cpu_capability()) + " (requested " +
                             (d.cpu_capability_requested().empty() ? "none" : d.cpu_capability_requested()) + ")");
+  auto requested = [](const std::string& r) { return " (requested " + (r.empty() ? "none" : r) + ")"; };
+  row("oneDNN ISA", or_dash(d.onednn_effective_isa()) + requested(d.onednn_max_cpu_isa_requested()));
+  row("BLAS core", or_dash(d.blas_core()) + requested(d.blas_coretype_requested()));
+  row("libm variant", or_dash(d.libm_dispatch()) + requested(d.glibc_hwcaps_requested()));
+  if (d.portable()) row("portable numerics", "on (determinism.portable)");
   row("deterministic algorithms", d.deterministic_algorithms() ? "on" : "off");
   std::string out = format_columns(rows);
 

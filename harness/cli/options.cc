@@ -45,6 +45,7 @@ std::string with_flag_names(const std::string& message) {
       {"RerunOptions::allow_changed_code", "--allow-changed-code"},
       {"RerunOptions::allow_data_change", "--allow-data-change"},
       {"RerunOptions::allow_model_change", "--allow-model-change"},
+      {"RerunOptions::match_kernels", "--match-kernels"},
       {"RerunOptions::rehash", "--rehash"},
       {"RerunOptions::runs_dir", "--runs-dir"},
       {"SweepOptions::base_seed", "--seed"},

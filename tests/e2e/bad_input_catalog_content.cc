@@ -143,6 +143,30 @@ std::vector<Case> content_cases() {
        },
        2, "record.pb: corrupt run record"},
       // ---- family 8: a value refused in one place is refused in all ----
+      {"RunBlasCoretypeNotAName", kValues,
+       [](Scene& s) -> std::optional<Args> {
+         return Args{
+             "run", "--config", s.config(), "--runs-dir", s.runs, "--set", "determinism.blas_coretype=sky-lake"};
+       },
+       2, "determinism.blas_coretype: must be an OpenBLAS core name such as nehalem or haswell (got 'sky-lake')"},
+      {"RunPortableAgainstAPin", kValues,
+       [](Scene& s) -> std::optional<Args> {
+         return Args{"run",
+                     "--config",
+                     s.config(),
+                     "--runs-dir",
+                     s.runs,
+                     "--set",
+                     "determinism.portable=true",
+                     "--set",
+                     "determinism.onednn_max_cpu_isa=avx2"};
+       },
+       2, "determinism.onednn_max_cpu_isa: determinism.portable pins it to 'sse41'; drop one of the two (got 'avx2')"},
+      {"EnvConfigWithoutPortableCheck", kValues,
+       [](Scene& s) -> std::optional<Args> {
+         return Args{"env", "--config", s.config()};
+       },
+       2, "--config and --set go with --portable-check"},
       {"RunCheckRtolNegative", kValues,
        [](Scene& s) -> std::optional<Args> {
          return Args{"run", "--config", s.config(), "--runs-dir", s.runs, "--set", "check.rtol=-1"};

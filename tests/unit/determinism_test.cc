@@ -4,7 +4,11 @@
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "repro/config.h"
 #include "repro/digest.h"
+#include "repro/environment.h"
 #include "repro/error.h"
 
 namespace repro {
@@ -66,6 +70,98 @@ TEST(DeterminismTest, ApplySetsThreadsAlgorithmsAndSeedsTheDefaultGenerator) {
   EXPECT_TRUE(at::equal(first, at::randn({8}))) << "same master seed, same draws";
   apply_determinism(config, 43);
   EXPECT_FALSE(at::equal(first, at::randn({8})));
+}
+
+TEST(DeterminismTest, PortableResolvesEveryKernelPinToTheX8664V2Level) {
+  proto::RunConfig config;
+  config.mutable_determinism()->set_portable(true);
+  resolve_config(&config);
+  const auto& d = config.determinism();
+  EXPECT_EQ(d.cpu_capability(), "default");
+  EXPECT_EQ(d.onednn_max_cpu_isa(), "sse41");
+  EXPECT_EQ(d.blas_coretype(), "nehalem");
+  EXPECT_EQ(d.glibc_hwcaps(), "-AVX2,-FMA,-FMA4");
+  config.mutable_model()->mutable_mlp();
+  config.mutable_data()->set_source("synthetic");
+  EXPECT_NO_THROW(validate_config(config, "cfg"));
+  // A pin that contradicts the switch is refused, naming both.
+  config.mutable_determinism()->set_cpu_capability("avx2");
+  try {
+    validate_config(config, "cfg");
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cfg: determinism.cpu_capability: determinism.portable pins it to 'default'; drop one of the two "
+              "(got 'avx2')");
+  }
+}
+
+TEST(DeterminismTest, MissingPinsPutsTheBlasCoreAndLibmMaskInTheEnvironment) {
+  unsetenv("OPENBLAS_CORETYPE");
+  setenv("GLIBC_TUNABLES", "glibc.malloc.check=1:glibc.cpu.hwcaps=-AVX", 1);
+  proto::DeterminismConfig config;
+  config.set_blas_coretype("nehalem");
+  config.set_glibc_hwcaps("-AVX2,-FMA,-FMA4");
+  const auto pins = missing_pins(config);
+  unsetenv("GLIBC_TUNABLES");
+  ASSERT_EQ(pins.size(), 2u);
+  EXPECT_EQ(pins.at("OPENBLAS_CORETYPE"), "nehalem");
+  // Other tunables are kept; the hwcaps mask is replaced, not appended to.
+  EXPECT_EQ(pins.at("GLIBC_TUNABLES"), "glibc.malloc.check=1:glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4");
+  setenv("OPENBLAS_CORETYPE", "nehalem", 1);
+  setenv("GLIBC_TUNABLES", "glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4", 1);
+  EXPECT_TRUE(missing_pins(config).empty()) << "both in place";
+  unsetenv("OPENBLAS_CORETYPE");
+  unsetenv("GLIBC_TUNABLES");
+}
+
+// OpenBLAS forced to a core this CPU cannot execute dies of SIGILL at its first sgemm (seen:
+// OPENBLAS_CORETYPE=SkylakeX on an AMD EPYC); the pin is refused before that.
+TEST(DeterminismTest, MissingPinsRefusesAKernelLevelThisCpuLacks) {
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd")) {
+    GTEST_SKIP() << "this CPU runs every OpenBLAS core reprotorch knows";
+  }
+  proto::DeterminismConfig config;
+  config.set_blas_coretype("SkylakeX");
+  try {
+    missing_pins(config);
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+    EXPECT_EQ(
+        std::string(e.what()).rfind("determinism.blas_coretype: 'SkylakeX' requested but this CPU lacks avx512", 0), 0u)
+        << e.what();
+  }
+}
+
+TEST(DeterminismTest, PortabilityCheckNamesEveryUnpinnedKernelChoice) {
+  const proto::Environment env = capture_environment();
+  proto::DeterminismConfig unpinned;
+  const auto open = check_portability(unpinned, env);
+  EXPECT_FALSE(open.portable());
+  std::map<std::string, std::string> status;
+  for (const auto& item : open.items()) status[item.setting()] = item.status();
+  EXPECT_EQ(status.at("ATen CPU capability"), "varies");
+  EXPECT_EQ(status.at("oneDNN ISA"), "varies");
+  EXPECT_EQ(status.at("libm variant"), "varies");
+  EXPECT_EQ(status.at("library versions"), "note");
+  if (env.blas().implementation() == "openblas") {
+    EXPECT_EQ(status.at("OpenBLAS core"), "varies");
+  }
+
+  proto::RunConfig config;
+  config.mutable_determinism()->set_portable(true);
+  resolve_config(&config);
+  const auto pinned = check_portability(config.determinism(), env);
+  for (const auto& item : pinned.items()) {
+    EXPECT_TRUE(item.status() == "pinned" || item.status() == "note") << item.setting() << ": " << item.status();
+  }
+  EXPECT_TRUE(pinned.portable()) << format_portability(pinned);
+  config.mutable_determinism()->set_onednn_max_cpu_isa("avx2");
+  const auto limited = check_portability(config.determinism(), env);
+  EXPECT_FALSE(limited.portable());
+  EXPECT_NE(format_portability(limited).find("limited  oneDNN ISA"), std::string::npos) << format_portability(limited);
 }
 
 // Golden digest of a known tensor, independent of layout.

@@ -297,6 +297,9 @@ const std::map<std::string, Expect>& not_refused() {
       {"threads.intra_op_source", Expect::kIgnored},
       {"threads.hardware_concurrency", Expect::kIgnored},
       {"onednn.max_cpu_isa", Expect::kIgnored},  // the variable itself is in numerics_env
+      {"blas.version", Expect::kIgnored},        // libraries[blas] compares the same version
+      {"blas.dynamic_arch", Expect::kIgnored},   // part of that version; the core in use decides
+      {"libm.hwcaps", Expect::kIgnored},         // GLIBC_TUNABLES is in numerics_env; the variant decides
       {"build.cxx_standard", Expect::kIgnored},
       {"build.cxx11_abi", Expect::kIgnored},
       {"build.reprotorch_version", Expect::kIgnored},

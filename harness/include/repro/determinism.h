@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "proto/environment.pb.h"
+#include "proto/portability.pb.h"
 #include "proto/run_config.pb.h"
 #include "proto/run_record.pb.h"
 
@@ -29,10 +31,49 @@ std::uint64_t derive_seed(std::uint64_t master, std::string_view purpose);
 // A master seed from std::random_device, never 0 (63 bits).
 std::uint64_t draw_seed();
 
-// Variables that must be in the process environment before torch first runs a kernel, because
-// ATen and oneDNN read them once: ATEN_CPU_CAPABILITY for determinism.cpu_capability and
-// ONEDNN_MAX_CPU_ISA for determinism.onednn_max_cpu_isa. Returns those the config pins whose
-// current value differs; empty when nothing needs doing.
+// Portable numerics (determinism.portable: true). Four libraries pick their CPU kernels from the
+// CPU they run on, and each choice rounds differently, so an unpinned run gives other bits on
+// another x86-64 machine:
+//   ATen          ATEN_CPU_CAPABILITY  DEFAULT / AVX2 / AVX512 vectorised kernels
+//   oneDNN        ONEDNN_MAX_CPU_ISA   convolutions' JIT code: sse41 ... avx512_core_amx
+//   OpenBLAS      OPENBLAS_CORETYPE    sgemm kernels of a DYNAMIC_ARCH build: Haswell, SkylakeX...
+//   glibc libm    GLIBC_TUNABLES       glibc.cpu.hwcaps: expf, logf, powf, exp, sin... have FMA
+//                                      variants (used when FMA and AVX2 are usable) that round
+//                                      differently from the SSE2 ones
+// `portable` pins each to the level every x86-64-v2 CPU has (SSE4.2: Intel since Nehalem, 2008;
+// AMD since Bulldozer, 2011), so that the same build of the same libraries gives the same bits
+// on any such machine. It costs speed: README's benchmark table gives steps/s native and
+// portable per built-in model. Not pinned (and named by `repro env --portable-check`): another
+// version of any library, a BLAS other than OpenBLAS or Debian's reference BLAS (MKL, BLIS),
+// and GPUs.
+inline constexpr char kPortableCpuCapability[] = "default";
+inline constexpr char kPortableOnednnIsa[] = "sse41";
+inline constexpr char kPortableBlasCoretype[] = "nehalem";
+inline constexpr char kPortableGlibcHwcaps[] = "-AVX2,-FMA,-FMA4";
+
+// `repro env --portable-check`: for a run with `config` (resolved) in this process's environment
+// `env` (capture_environment()), each CPU-kernel choice (ATen capability, oneDNN ISA, BLAS and
+// its core, libm variant) as "varies" when another x86-64 machine may choose otherwise, "pinned"
+// when the config pins it to the portable level, "limited" when pinned higher; then notes on
+// what no pin fixes (library versions: environment.lock; GPUs). `origin` names the config file
+// in the result ("" for defaults). Never throws.
+proto::PortabilityCheck check_portability(const proto::DeterminismConfig& config, const proto::Environment& env,
+                                          const std::string& origin = "");
+
+// Text rendering: the verdict line, then one aligned line per item (status, setting, value, why, fix).
+std::string format_portability(const proto::PortabilityCheck& check);
+
+// Resolves determinism.portable: an empty pin becomes its portable value above. Called by
+// resolve_config(); validate_config() then refuses a pin that differs from it.
+void resolve_portable(proto::DeterminismConfig* config);
+
+// Variables that must be in the process environment before the libraries read them (ATen and
+// oneDNN once, at their first kernel; OpenBLAS and glibc when the process is loaded):
+// ATEN_CPU_CAPABILITY (determinism.cpu_capability), ONEDNN_MAX_CPU_ISA (onednn_max_cpu_isa),
+// OPENBLAS_CORETYPE (blas_coretype) and GLIBC_TUNABLES (glibc_hwcaps, merged into any other
+// tunables already set). Returns those the config pins whose current value differs; empty when
+// nothing needs doing. Throws Error (usage) naming the field when a pin asks for instructions
+// this CPU lacks (torch, and OpenBLAS with a forced core, would die of SIGILL).
 std::map<std::string, std::string> missing_pins(const proto::DeterminismConfig& config);
 
 // Puts `pins` (missing_pins(), not empty) in place the only way there is: sets them in the
@@ -50,7 +91,9 @@ std::map<std::string, std::string> missing_pins(const proto::DeterminismConfig& 
 // generators with derive_seed(master, "torch.default").
 // Throws Error (usage) when a pin from missing_pins() is not in place (the caller must
 // re-execute with it: `repro run` does), when the capability in effect differs from the pin
-// (e.g. avx512 requested on a CPU without it), or when inter-op threads cannot be changed
+// (e.g. avx512 requested on a CPU without it), when OpenBLAS runs another core than
+// blas_coretype (an unknown name, or an OpenBLAS built for one core), when `portable` is on
+// and the BLAS is MKL or BLIS (their kernels cannot be pinned), or when inter-op threads cannot be changed
 // because torch already started parallel work.
 // The environment is captured once everything is applied (it is what the run really uses);
 // when `environment` is not null it receives that capture.

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "proto/environment.pb.h"
 
@@ -25,7 +26,7 @@ proto::Environment capture_environment();
 
 // Whether a variable can change numerics (and is therefore captured and reproduced by
 // reruns): OMP_*, MKL_*, OPENBLAS_*, GOTO*, KMP_*, GOMP_*, BLIS_*, ONEDNN_*, DNNL_*, ATEN_*,
-// CUDA_*, CUBLAS_*, CUDNN_*, NVIDIA_TF32_*, TORCH_*, LD_PRELOAD, LD_LIBRARY_PATH.
+// CUDA_*, CUBLAS_*, CUDNN_*, NVIDIA_TF32_*, TORCH_*, LD_PRELOAD, LD_LIBRARY_PATH, GLIBC_TUNABLES.
 bool is_numerics_variable(const std::string& name);
 
 // Text rendering: an aligned table grouped by topic (torch, threads, libraries, oneDNN,
@@ -41,5 +42,28 @@ std::string to_json(const google::protobuf::Message& message);
 // the file when it cannot be read, or file:line when a line is malformed.
 proto::LockCheck verify_lock_file(const std::string& lock_path,
                                   const std::string& dpkg_status = "/var/lib/dpkg/status");
+
+// A CPU-kernel choice a recorded run made that a process started on this machine with the
+// run's recorded numerics variables (as `repro rerun` starts it) would make differently.
+struct KernelMismatch {
+  std::string field;     // in proto::Environment: "torch.cpu_capability", "onednn.effective_isa",
+                         // "blas.core" or "libm.dispatch"
+  std::string what;      // "ATen CPU capability", "oneDNN ISA", "OpenBLAS core", "libm variant"
+  std::string recorded;  // the run's choice ("AVX512")
+  std::string here;      // this machine's ("AVX2")
+  std::string variable;  // what pins it: ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE, GLIBC_TUNABLES
+  std::string pin;       // the variable's value that makes the recorded choice here; "" for GLIBC_TUNABLES: unset it
+  std::string cannot;    // why this machine cannot make the recorded choice ("this CPU lacks
+                         // avx512f, avx512bw"); "" when pinning `variable` to `pin` makes it
+};
+
+// The kernel choices of a run recorded in `recorded` that differ here (`here`: this process's
+// capture_environment()). A choice either side does not know (a record made before it was
+// captured, an OpenBLAS core this process's own OPENBLAS_CORETYPE hides) is skipped. Empty
+// when a rerun here would run the recorded kernels.
+std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded, const proto::Environment& here);
+
+// "ATen CPU capability AVX2 here, AVX512 in the run; ..." for `mismatches`.
+std::string describe_kernel_mismatches(const std::vector<KernelMismatch>& mismatches);
 
 }  // namespace repro

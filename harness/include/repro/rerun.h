@@ -32,6 +32,13 @@ struct RerunOptions {
   // Digest every tracked file again, in this check and in the child, ignoring the digest cache
   // (repro/data.h; `repro rerun --rehash`). Default off.
   bool rehash = false;
+  // Where this machine would pick other CPU kernels than the run did (kernel_mismatches() in
+  // repro/environment.h: the run left them unpinned and this CPU differs), pin the recorded ones
+  // in the child (ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE, GLIBC_TUNABLES).
+  // Default off: the mismatch is warned about before the child starts, and the comparison names
+  // it if the bits differ. On, rerun() throws Error (usage) naming the choice when this CPU
+  // cannot make it (a run on AVX-512 kernels, rerun on an AVX2 machine).
+  bool match_kernels = false;
   // Variables set in the child's environment after everything above (`repro trace` passes
   // REPRO_TRACE_*, repro/trace.h). Default: none.
   std::map<std::string, std::string> extra_env;
@@ -65,14 +72,14 @@ struct RerunResult {
 // Re-executes `original` (see above) and waits for it. Refuses, running nothing, when
 // changed_inputs() is not empty, unless the options allow the change; a changed path that was
 // tracked only because it was on the command line (TRACKED_BY_ARGV) is warned about, never
-// refused. A run recorded in a dirty git work tree is rerun from that work tree as it is now:
-// when it no longer matches the recorded patch (another commit, or other uncommitted changes),
-// a warning names the files that differ; it never refuses. The child's stdout is sent
-// to this process's stderr, so stdout stays free for the report. Before anything is written or
-// started, throws Error (input) naming it when the executable to run (options.repro_binary for
-// a built-in run; for a user's program its recorded executable) does not exist or cannot be
-// executed, or the recorded working directory is gone. Throws Error (internal) when the child
-// exits without recording a run.
+// refused. Where this machine would choose other CPU kernels than the run (and
+// options.match_kernels is off) it warns before starting, naming each choice. A run recorded in a dirty git work tree
+// is rerun from that work tree as it is now: when it no longer matches the recorded patch (another commit, or other
+// uncommitted changes), a warning names the files that differ; it never refuses. The child's stdout is sent to this
+// process's stderr, so stdout stays free for the report. Before anything is written or started, throws Error (input)
+// naming it when the executable to run (options.repro_binary for a built-in run; for a user's program its recorded
+// executable) does not exist or cannot be executed, or the recorded working directory is gone. Throws Error (internal)
+// when the child exits without recording a run.
 RerunResult rerun(const RunData& original, const RerunOptions& options);
 
 // The report of a refused rerun (`refused`: RerunResult::refused, not empty): verdict

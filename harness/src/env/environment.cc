@@ -183,7 +183,7 @@ bool is_numerics_variable(const std::string& name) {
   for (const char* p : kPrefixes) {
     if (name.rfind(p, 0) == 0) return true;
   }
-  return name == "LD_PRELOAD" || name == "LD_LIBRARY_PATH";
+  return name == "LD_PRELOAD" || name == "LD_LIBRARY_PATH" || name == "GLIBC_TUNABLES";
 }
 
 proto::Environment capture_environment() {
@@ -205,6 +205,8 @@ proto::Environment capture_environment() {
   capture_threads(env.mutable_threads(), env);
   internal::capture_libraries(&env);
   internal::capture_onednn(env.mutable_onednn(), &env);
+  internal::capture_blas(env.mutable_blas(), &env);
+  internal::capture_libm(env.mutable_libm());
   internal::capture_cuda(env.mutable_cuda(), &env);
   capture_build(env.mutable_build());
   capture_packages(&env, installed);

@@ -40,8 +40,19 @@ void add_torch(const proto::TorchInfo& a, const proto::TorchInfo& b, Differences
           "other convolution kernels");
   out.add("torch.openmp_version", a.openmp_version(), b.openmp_version(), kNumerics, "OpenMP version", "");
   out.add("torch.mkl_version", a.mkl_version(), b.mkl_version(), kNumerics, "MKL version", "other BLAS kernels");
-  out.add("torch.build_config", a.build_config(), b.build_config(), kNumerics, "torch build configuration",
-          "torch was built differently");
+  // at::show_config() names the capability in use ("CPU capability usage: AVX2"), which is
+  // torch.cpu_capability's difference, not the build's.
+  auto build_only = [](const std::string& config) {
+    std::string out;
+    for (const auto& line : split(config, '\n')) {
+      if (line.find("CPU capability usage:") == std::string::npos) out += line + "\n";
+    }
+    return out;
+  };
+  if (build_only(a.build_config()) != build_only(b.build_config())) {
+    out.add("torch.build_config", a.build_config(), b.build_config(), kNumerics, "torch build configuration",
+            "torch was built differently");
+  }
 }
 
 void add_threads(const proto::Threads& a, const proto::Threads& b, Differences& out) {
@@ -111,6 +122,18 @@ void add_onednn(const proto::OneDnn& a, const proto::OneDnn& b, Differences& out
   out.add("onednn.version", a.version(), b.version(), kNumerics, "oneDNN version", "other convolution kernels");
 }
 
+// Facts added after the first records were made: a record without them has them empty, which says
+// nothing, so they are compared only when both runs know them.
+void add_kernels(const proto::Environment& a, const proto::Environment& b, Differences& out) {
+  if (a.libm().dispatch().empty() || b.libm().dispatch().empty()) return;
+  out.add("blas.implementation", a.blas().implementation(), b.blas().implementation(), kNumerics, "BLAS",
+          "another BLAS computes the matmuls");
+  out.add("blas.core", a.blas().core(), b.blas().core(), kNumerics, "OpenBLAS core",
+          "other sgemm kernels sum in another order");
+  out.add("libm.dispatch", a.libm().dispatch(), b.libm().dispatch(), kNumerics, "libm variant",
+          "glibc's exp, log, pow, sin... round differently with and without FMA");
+}
+
 void add_numerics_env(const proto::Environment& a, const proto::Environment& b, Differences& out) {
   std::set<std::string> names;
   for (const auto& [k, v] : a.numerics_env()) names.insert(k);
@@ -174,6 +197,7 @@ std::vector<EnvironmentDifference> environment_differences(const proto::Environm
   add_threads(a.threads(), b.threads(), out);
   add_libraries(a, b, out);
   add_onednn(a.onednn(), b.onednn(), out);
+  add_kernels(a, b, out);
   add_numerics_env(a, b, out);
   add_system(a, b, out);
   add_cuda(a.cuda(), b.cuda(), out);

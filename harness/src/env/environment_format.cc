@@ -83,6 +83,14 @@ std::string format_environment(const proto::Environment& env) {
   t.row("effective ISA", env.onednn().effective_isa());
   t.row("max ISA pin", env.onednn().max_cpu_isa());
 
+  t.section("BLAS and libm kernels");
+  t.row("BLAS", env.blas().implementation().empty() ? "(none loaded)" : env.blas().implementation());
+  if (!env.blas().core().empty()) {
+    t.row("BLAS core", env.blas().core() + (env.blas().dynamic_arch() ? "  (chosen from the CPU: DYNAMIC_ARCH)" : ""));
+  }
+  t.row("libm variant", env.libm().dispatch());
+  if (!env.libm().hwcaps().empty()) t.row("glibc hwcaps mask", env.libm().hwcaps());
+
   t.section("numerics variables");
   std::vector<std::pair<std::string, std::string>> vars(env.numerics_env().begin(), env.numerics_env().end());
   std::sort(vars.begin(), vars.end());

@@ -9,12 +9,14 @@
 #include <link.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "env/cpu_features.h"
 #include "env/environment_facts.h"
 
 namespace repro::internal {
@@ -137,6 +139,35 @@ void capture_onednn(proto::OneDnn* onednn, proto::Environment* env) {
   onednn->set_version(std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) +
                       (v->hash != nullptr ? std::string(" (") + v->hash + ")" : ""));
   onednn->set_effective_isa(onednn_isa_name(isa()));
+}
+
+void capture_blas(proto::Blas* blas, proto::Environment* env) {
+  const proto::LoadedLibrary* found = nullptr;
+  for (const auto& lib : env->libraries()) {
+    if (lib.role() == "blas" || lib.role() == "mkl") found = &lib;
+    if (found != nullptr) break;
+  }
+  if (found == nullptr) return;  // capture_libraries() said so
+  const std::string path = found->real_path().empty() ? found->name() : found->real_path();
+  blas->set_version(found->version());
+  if (path.find("openblas") != std::string::npos) {
+    blas->set_implementation("openblas");
+    if (auto corename = symbol<char* (*)()>("openblas_get_corename")) blas->set_core(corename());
+    blas->set_dynamic_arch(found->version().find("DYNAMIC_ARCH") != std::string::npos);
+    if (blas->core().empty()) add_unavailable(env, "blas.core", "openblas_get_corename is not exported");
+  } else if (found->role() == "mkl") {
+    blas->set_implementation("mkl");
+  } else if (path.find("blis") != std::string::npos) {
+    blas->set_implementation("blis");
+  } else {
+    blas->set_implementation("reference");  // Debian's libblas3: plain Fortran, one code path
+  }
+}
+
+void capture_libm(proto::Libm* libm) {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  libm->set_hwcaps(hwcaps_of_tunables(tunables == nullptr ? "" : tunables));
+  libm->set_dispatch(libm_dispatch_under(libm->hwcaps()));
 }
 
 void capture_cuda(proto::Cuda* cuda, proto::Environment* env) {

@@ -179,6 +179,20 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
                          "'s; give each entry its own name (name: \"...\")");
     }
   }
+  // A baseline made on a machine that chose other CPU kernels is said before the runs start.
+  if (!options.baseline_dir.empty()) {
+    const proto::Environment here = capture_environment();
+    for (const auto& plan : plans) {
+      const std::string baseline = options.baseline_dir + "/" + plan.name;
+      if (!fs::exists(baseline + "/record.pb")) continue;
+      const auto mismatches = kernel_mismatches(read_run(baseline).header.environment(), here);
+      if (mismatches.empty()) continue;
+      spdlog::warn(
+          "{}: this machine picks other CPU kernels than the baseline's did ({}); a difference from the "
+          "baseline may come from that alone (determinism.portable pins kernels every x86-64 machine runs)",
+          plan.name, describe_kernel_mismatches(mismatches));
+    }
+  }
   proto::CheckReport report;
   report.set_schema_version(kCheckReportSchemaVersion);
   const std::string report_dir = options.report_dir;

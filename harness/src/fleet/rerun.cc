@@ -119,6 +119,34 @@ std::vector<InputChange> input_changes(const proto::RunRecord& record, const std
   return changed;
 }
 
+// The recorded run's kernel choices that this machine would make differently: pinned in
+// `child_env` when `match` (throwing when this CPU cannot make one), else warned about.
+void match_kernels(const proto::Environment& recorded, bool match, std::map<std::string, std::string>* child_env) {
+  const auto mismatches = kernel_mismatches(recorded, capture_environment());
+  if (mismatches.empty()) return;
+  if (!match) {
+    spdlog::warn(
+        "this machine picks other CPU kernels than the run did ({}); the rerun may differ for that reason "
+        "alone (RerunOptions::match_kernels, `repro rerun --match-kernels`, pins the recorded ones)",
+        describe_kernel_mismatches(mismatches));
+    return;
+  }
+  for (const auto& m : mismatches) {
+    if (!m.cannot.empty()) {
+      throw Error::usage("RerunOptions::match_kernels: the run used " + m.what + " " + m.recorded + " but " + m.cannot +
+                         "; this machine cannot run the recorded kernels");
+    }
+  }
+  for (const auto& m : mismatches) {
+    if (m.pin.empty()) {
+      child_env->erase(m.variable);
+    } else {
+      (*child_env)[m.variable] = m.pin;
+    }
+    spdlog::info("matching the recorded kernels: {} {} ({}={})", m.what, m.recorded, m.variable, m.pin);
+  }
+}
+
 }  // namespace
 
 std::vector<proto::Difference> changed_inputs(const proto::RunRecord& record, const std::string& run_dir,
@@ -186,6 +214,7 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   env.rerun_of = h.run_id();
   env.drop = is_numerics_variable;
   for (const auto& [k, v] : h.environment().numerics_env()) env.set[k] = v;
+  match_kernels(h.environment(), options.match_kernels, &env.set);
   if (options.rehash) env.set[internal::kEnvRehash] = "1";
   if (!builtin) {
     // A program's Session takes the recorded seed (a drawn one included) and the launcher's

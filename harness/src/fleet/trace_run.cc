@@ -132,6 +132,9 @@ std::vector<Knob> knob_matrix(const proto::RunRecord& a, const proto::RunRecord*
       add("onednn_max_cpu_isa", da.onednn_max_cpu_isa(), db.onednn_max_cpu_isa(),
           {{"ONEDNN_MAX_CPU_ISA", db.onednn_max_cpu_isa()}});
     }
+    if (!db.blas_coretype().empty()) {
+      add("blas_coretype", da.blas_coretype(), db.blas_coretype(), {{"OPENBLAS_CORETYPE", db.blas_coretype()}});
+    }
     if (!knobs.empty()) return knobs;
   }
   knobs.push_back({"determinism.intra_op_threads",

@@ -4,6 +4,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/text_format.h>
 
+#include "repro/determinism.h"
 #include "repro/digest.h"
 #include "repro/error.h"
 #include "run/config_params.h"
@@ -163,6 +164,7 @@ void resolve_config(proto::RunConfig* config) {
   config->mutable_train();
   config->mutable_record();
   resolve_message(config);
+  resolve_portable(config->mutable_determinism());
   if (config->model().has_mlp() && config->model().mlp().hidden().empty()) {
     config->mutable_model()->mutable_mlp()->add_hidden(256);
     config->mutable_model()->mutable_mlp()->add_hidden(128);

@@ -2,10 +2,12 @@
 // its field path.
 #include <cmath>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
 #include "repro/config.h"
+#include "repro/determinism.h"
 #include "repro/error.h"
 #include "run/builtins.h"
 #include "run/config_params.h"
@@ -54,6 +56,22 @@ void validate_determinism(const proto::DeterminismConfig& d, Checker& c) {
            {"", "all", "sse41", "avx", "avx2", "avx2_vnni", "avx512_core", "avx512_core_vnni", "avx512_core_bf16",
             "avx512_core_amx"},
            "determinism.onednn_max_cpu_isa");
+  const std::regex core("[A-Za-z][A-Za-z0-9_]*"), hwcaps("-?[A-Za-z0-9_]+(,-?[A-Za-z0-9_]+)*");
+  c.check(d.blas_coretype().empty() || std::regex_match(d.blas_coretype(), core), "determinism.blas_coretype",
+          "must be an OpenBLAS core name such as nehalem or haswell", "'" + d.blas_coretype() + "'");
+  c.check(d.glibc_hwcaps().empty() || std::regex_match(d.glibc_hwcaps(), hwcaps), "determinism.glibc_hwcaps",
+          "must be a glibc.cpu.hwcaps mask such as -AVX2,-FMA", "'" + d.glibc_hwcaps() + "'");
+  if (!d.portable()) return;
+  const std::pair<std::string, std::pair<std::string, const char*>> pins[] = {
+      {"cpu_capability", {d.cpu_capability(), kPortableCpuCapability}},
+      {"onednn_max_cpu_isa", {d.onednn_max_cpu_isa(), kPortableOnednnIsa}},
+      {"blas_coretype", {d.blas_coretype(), kPortableBlasCoretype}},
+      {"glibc_hwcaps", {d.glibc_hwcaps(), kPortableGlibcHwcaps}}};
+  for (const auto& [field, values] : pins) {
+    c.check(values.first.empty() || values.first == values.second, "determinism." + field,
+            std::string("determinism.portable pins it to '") + values.second + "'; drop one of the two",
+            "'" + values.first + "'");
+  }
 }
 
 void validate_model(const proto::ModelConfig& m, Checker& c) {

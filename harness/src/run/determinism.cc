@@ -15,9 +15,11 @@
 #include <random>
 #include <vector>
 
+#include "env/cpu_features.h"
 #include "repro/environment.h"
 #include "repro/error.h"
 #include "util/env_names.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -36,11 +38,6 @@ std::uint64_t splitmix64(std::uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
-}
-
-std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return s;
 }
 
 std::string env_or_empty(const char* name) {
@@ -66,13 +63,42 @@ std::uint64_t draw_seed() {
   return seed;
 }
 
+namespace {
+
+void require_features(const std::string& field, const std::string& library, const std::string& level,
+                      const std::string& consequence) {
+  if (const std::string lacking = internal::missing_cpu_features(library, level); !lacking.empty()) {
+    throw Error::usage("determinism." + field + ": '" + level + "' requested but this CPU lacks " + lacking + " (" +
+                       consequence + "); pin a level this CPU has, or determinism.portable");
+  }
+}
+
+}  // namespace
+
+void resolve_portable(proto::DeterminismConfig* config) {
+  if (!config->portable()) return;
+  if (config->cpu_capability().empty()) config->set_cpu_capability(kPortableCpuCapability);
+  if (config->onednn_max_cpu_isa().empty()) config->set_onednn_max_cpu_isa(kPortableOnednnIsa);
+  if (config->blas_coretype().empty()) config->set_blas_coretype(kPortableBlasCoretype);
+  if (config->glibc_hwcaps().empty()) config->set_glibc_hwcaps(kPortableGlibcHwcaps);
+}
+
 std::map<std::string, std::string> missing_pins(const proto::DeterminismConfig& config) {
+  require_features("cpu_capability", "aten", config.cpu_capability(), "torch would run kernels it cannot execute");
+  require_features("blas_coretype", "openblas", config.blas_coretype(), "OpenBLAS would run kernels it cannot execute");
   std::map<std::string, std::string> pins;
   if (!config.cpu_capability().empty() && env_or_empty("ATEN_CPU_CAPABILITY") != config.cpu_capability()) {
     pins["ATEN_CPU_CAPABILITY"] = config.cpu_capability();
   }
   if (!config.onednn_max_cpu_isa().empty() && env_or_empty("ONEDNN_MAX_CPU_ISA") != config.onednn_max_cpu_isa()) {
     pins["ONEDNN_MAX_CPU_ISA"] = config.onednn_max_cpu_isa();
+  }
+  if (!config.blas_coretype().empty() && env_or_empty("OPENBLAS_CORETYPE") != config.blas_coretype()) {
+    pins["OPENBLAS_CORETYPE"] = config.blas_coretype();
+  }
+  const std::string tunables = env_or_empty("GLIBC_TUNABLES");
+  if (!config.glibc_hwcaps().empty() && internal::hwcaps_of_tunables(tunables) != config.glibc_hwcaps()) {
+    pins["GLIBC_TUNABLES"] = internal::tunables_with_hwcaps(tunables, config.glibc_hwcaps());
   }
   return pins;
 }
@@ -94,44 +120,14 @@ void reexecute_with_pins(const std::map<std::string, std::string>& pins) {
   throw Error::internal(std::string("cannot re-execute /proc/self/exe: ") + std::strerror(errno));
 }
 
-namespace {
-
-// The CPU features torch's kernels of `capability` execute, that this CPU lacks ("" when it has
-// them all). Torch 1.13 takes ATEN_CPU_CAPABILITY=avx512 without asking the CPU and then dies of
-// SIGILL at its first kernel, so the pin is checked here.
-std::string missing_cpu_features(const std::string& capability) {
-  std::vector<std::pair<const char*, bool>> needed;
-  const std::string c = upper(capability);
-  if (c == "AVX512") {
-    needed = {{"avx512f", __builtin_cpu_supports("avx512f") != 0},
-              {"avx512bw", __builtin_cpu_supports("avx512bw") != 0},
-              {"avx512vl", __builtin_cpu_supports("avx512vl") != 0},
-              {"avx512dq", __builtin_cpu_supports("avx512dq") != 0},
-              {"fma", __builtin_cpu_supports("fma") != 0}};
-  } else if (c == "AVX2") {
-    needed = {{"avx2", __builtin_cpu_supports("avx2") != 0}, {"fma", __builtin_cpu_supports("fma") != 0}};
-  }
-  std::string missing;
-  for (const auto& [name, has] : needed) {
-    if (!has) missing += (missing.empty() ? "" : ", ") + std::string(name);
-  }
-  return missing;
-}
-
-}  // namespace
-
 proto::DeterminismApplied apply_determinism(const proto::DeterminismConfig& config, std::uint64_t master_seed,
                                             proto::Environment* environment) {
-  if (const std::string lacking = missing_cpu_features(config.cpu_capability()); !lacking.empty()) {
-    throw Error::usage("determinism.cpu_capability: '" + config.cpu_capability() + "' requested but this CPU lacks " +
-                       lacking + " (torch would run kernels it cannot execute); pin a capability this CPU has");
-  }
   const auto missing = missing_pins(config);
   if (!missing.empty()) {
     const auto& [name, value] = *missing.begin();
     throw Error::usage("determinism: " + name + "=" + value +
-                       " must be set before the process starts (torch reads it once); set it in the environment "
-                       "or train through `repro run`, which re-executes itself with it");
+                       " must be set before the process starts (the library reads it once); start this program "
+                       "with it in its environment (`repro run` of a config re-executes itself with it)");
   }
   proto::DeterminismApplied applied;
   applied.set_reexecuted(std::getenv(internal::kEnvReexecuted) != nullptr);
@@ -176,12 +172,30 @@ proto::DeterminismApplied apply_determinism(const proto::DeterminismConfig& conf
   const auto env = capture_environment();
   applied.set_cpu_capability_requested(config.cpu_capability());
   applied.set_cpu_capability(env.torch().cpu_capability());
-  if (!config.cpu_capability().empty() && upper(config.cpu_capability()) != applied.cpu_capability()) {
+  if (!config.cpu_capability().empty() && internal::ascii_upper(config.cpu_capability()) != applied.cpu_capability()) {
     throw Error::usage("determinism.cpu_capability: '" + config.cpu_capability() + "' requested but torch runs " +
                        applied.cpu_capability() + " kernels on this CPU");
   }
   applied.set_onednn_max_cpu_isa_requested(config.onednn_max_cpu_isa());
   applied.set_onednn_effective_isa(env.onednn().effective_isa());
+  applied.set_blas_coretype_requested(config.blas_coretype());
+  applied.set_blas_core(env.blas().core());
+  if (!config.blas_coretype().empty() && env.blas().implementation() == "openblas" &&
+      internal::ascii_lower(env.blas().core()) != internal::ascii_lower(config.blas_coretype())) {
+    throw Error::usage("determinism.blas_coretype: '" + config.blas_coretype() + "' requested but OpenBLAS runs " +
+                       env.blas().core() + " kernels (" +
+                       (env.blas().dynamic_arch() ? "OpenBLAS knows no core of that name"
+                                                  : "this OpenBLAS is built for one core and cannot be pinned") +
+                       ")");
+  }
+  if (config.portable() && (env.blas().implementation() == "mkl" || env.blas().implementation() == "blis")) {
+    throw Error::usage(
+        "determinism.portable: the loaded BLAS (" + env.blas().implementation() + ", " + env.blas().version() +
+        ") picks its kernels from the CPU and cannot be pinned; use OpenBLAS or Debian's reference BLAS");
+  }
+  applied.set_glibc_hwcaps_requested(config.glibc_hwcaps());
+  applied.set_libm_dispatch(env.libm().dispatch());
+  applied.set_portable(config.portable());
   if (environment != nullptr) *environment = env;
   return applied;
 }

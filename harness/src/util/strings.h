@@ -22,6 +22,10 @@ std::string join(const Range& parts, std::string_view sep) {
   return out;
 }
 
+// `text` with ASCII letters in lower (upper) case; other bytes unchanged: "AVX2_vnni" -> "avx2_vnni".
+std::string ascii_lower(std::string text);
+std::string ascii_upper(std::string text);
+
 // `text` cut at every `sep`, empty fields kept, so that join(split(t, c), c) == t:
 // "a,,b" -> {"a", "", "b"}, ",a," -> {"", "a", ""}, "" -> {""}.
 std::vector<std::string> split(std::string_view text, char sep);

@@ -1,0 +1,35 @@
+// Private: which CPU kernels a library runs at a given level, whether this CPU can execute
+// them, and what each library would choose here on its own. The one place that knows the
+// levels of ATen (cpu_capability), oneDNN (ISA names), OpenBLAS (core names) and glibc's libm.
+#pragma once
+
+#include <string>
+
+namespace repro::internal {
+
+// The CPU features that kernels of `level` execute and this CPU lacks, ", "-separated ("" when
+// it has them all, or when the level is not one listed in cpu_features.cc). `library`: "aten"
+// (default, avx2, avx512), "onednn" (sse41 ... avx512_core_amx) or "openblas" (prescott ...
+// sapphirerapids). Case does not matter.
+std::string missing_cpu_features(const std::string& library, const std::string& level);
+
+// What ATen 1.13 picks on this CPU when ATEN_CPU_CAPABILITY is unset: "AVX512", "AVX2" or
+// "DEFAULT", as TorchInfo.cpu_capability spells it.
+std::string native_cpu_capability();
+
+// The oneDNN ISA this CPU supports at best, as OneDnn.effective_isa spells it ("avx2",
+// "avx512_core_amx"...); `cap` (an ONEDNN_MAX_CPU_ISA value, "" for none) lowers it.
+std::string onednn_isa_under(const std::string& cap);
+
+// The libm variant glibc picks on this CPU under the glibc.cpu.hwcaps mask `hwcaps`
+// ("-AVX2,-FMA" clears those features; "" leaves all): "fma", "fma4" or "sse2".
+std::string libm_dispatch_under(const std::string& hwcaps);
+// glibc.cpu.hwcaps's value in a GLIBC_TUNABLES string ("" when absent; the last one wins).
+std::string hwcaps_of_tunables(const std::string& tunables);
+// `tunables` (a GLIBC_TUNABLES value) with glibc.cpu.hwcaps set to `hwcaps`, the others kept.
+std::string tunables_with_hwcaps(const std::string& tunables, const std::string& hwcaps);
+// The glibc.cpu.hwcaps mask under which glibc picks libm variant `dispatch` on a CPU that has
+// it: "" for "fma", "-FMA" for "fma4", "-AVX2,-FMA,-FMA4" for "sse2".
+std::string hwcaps_for_libm(const std::string& dispatch);
+
+}  // namespace repro::internal

@@ -1,0 +1,94 @@
+// kernel_mismatches: what a process started here with a run's recorded numerics variables
+// would choose, library by library, against what the run chose.
+#include <map>
+
+#include "env/cpu_features.h"
+#include "repro/environment.h"
+#include "util/strings.h"
+
+namespace repro {
+namespace {
+
+std::string variable_of(const proto::Environment& env, const std::string& name) {
+  const auto it = env.numerics_env().find(name);
+  return it == env.numerics_env().end() ? "" : it->second;
+}
+
+std::string onednn_cap(const proto::Environment& env) {
+  const std::string onednn = variable_of(env, "ONEDNN_MAX_CPU_ISA");
+  return onednn.empty() ? variable_of(env, "DNNL_MAX_CPU_ISA") : onednn;
+}
+
+void add_if_different(std::vector<KernelMismatch>& out, KernelMismatch m, bool case_matters = true) {
+  if (m.recorded.empty() || m.here.empty()) return;
+  const bool same =
+      case_matters ? m.recorded == m.here : internal::ascii_lower(m.recorded) == internal::ascii_lower(m.here);
+  if (!same) out.push_back(std::move(m));
+}
+
+// Why the recorded `level` cannot run here: "this CPU lacks avx512f, avx512bw"; "" when it can.
+std::string lacking(const std::string& library, const std::string& level) {
+  const std::string missing = internal::missing_cpu_features(library, level);
+  return missing.empty() ? "" : "this CPU lacks " + missing;
+}
+
+}  // namespace
+
+std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded, const proto::Environment& here) {
+  std::vector<KernelMismatch> out;
+
+  // ATen 1.13 takes ATEN_CPU_CAPABILITY as given (and dies of SIGILL when the CPU lacks it).
+  const std::string capability = variable_of(recorded, "ATEN_CPU_CAPABILITY");
+  const std::string recorded_capability = recorded.torch().cpu_capability();
+  add_if_different(
+      out, {"torch.cpu_capability", "ATen CPU capability", recorded_capability,
+            capability.empty() ? internal::native_cpu_capability() : internal::ascii_upper(capability),
+            "ATEN_CPU_CAPABILITY", internal::ascii_lower(recorded_capability), lacking("aten", recorded_capability)});
+
+  const std::string isa = recorded.onednn().effective_isa();
+  add_if_different(out, {"onednn.effective_isa", "oneDNN ISA", isa, internal::onednn_isa_under(onednn_cap(recorded)),
+                         "ONEDNN_MAX_CPU_ISA", internal::ascii_upper(isa), lacking("onednn", isa)});
+
+  // A DYNAMIC_ARCH OpenBLAS here picks the recorded OPENBLAS_CORETYPE when this CPU has it, and
+  // otherwise what it picked in this process (unknowable when this process has its own pin).
+  const std::string core = recorded.blas().core();
+  if (here.blas().implementation() != "openblas" || !here.blas().dynamic_arch()) {
+    const std::string blas = here.blas().implementation().empty() ? "none" : here.blas().implementation();
+    add_if_different(out,
+                     {"blas.core", "OpenBLAS core", core, here.blas().core().empty() ? blas : here.blas().core(),
+                      "OPENBLAS_CORETYPE", core, "this machine's BLAS (" + blas + ") is not a DYNAMIC_ARCH OpenBLAS"},
+                     false);
+  } else {
+    const std::string pinned = variable_of(recorded, "OPENBLAS_CORETYPE");
+    std::string here_core;
+    if (!pinned.empty() && internal::missing_cpu_features("openblas", pinned).empty()) {
+      here_core = pinned;
+    } else if (variable_of(here, "OPENBLAS_CORETYPE").empty()) {
+      here_core = here.blas().core();
+    }
+    add_if_different(
+        out, {"blas.core", "OpenBLAS core", core, here_core, "OPENBLAS_CORETYPE", core, lacking("openblas", core)},
+        false);
+  }
+
+  const std::string libm = recorded.libm().dispatch();
+  const std::string tunables = variable_of(recorded, "GLIBC_TUNABLES");
+  std::string libm_lacking;
+  if (libm == "fma") libm_lacking = lacking("aten", "avx2");  // FMA and AVX2, as glibc asks
+  if (libm == "fma4" && internal::libm_dispatch_under("-FMA") != "fma4") libm_lacking = "this CPU lacks fma4";
+  const std::string mask = internal::hwcaps_for_libm(libm);
+  add_if_different(out, {"libm.dispatch", "libm variant", libm,
+                         internal::libm_dispatch_under(internal::hwcaps_of_tunables(tunables)), "GLIBC_TUNABLES",
+                         mask.empty() ? "" : internal::tunables_with_hwcaps(tunables, mask), libm_lacking});
+  return out;
+}
+
+std::string describe_kernel_mismatches(const std::vector<KernelMismatch>& mismatches) {
+  std::string out;
+  for (const auto& m : mismatches) {
+    out += (out.empty() ? "" : "; ") + m.what + " " + m.here + " here, " + m.recorded + " in the run";
+  }
+  return out;
+}
+
+}  // namespace repro

@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "repro/environment.h"
+
+namespace repro {
+namespace {
+
+std::map<std::string, KernelMismatch> by_field(const std::vector<KernelMismatch>& list) {
+  std::map<std::string, KernelMismatch> out;
+  for (const auto& m : list) out[m.field] = m;
+  return out;
+}
+
+// This process is the "here"; a record with its own choices needs nothing.
+TEST(KernelMismatchTest, ARunMadeHereMatches) {
+  const auto here = capture_environment();
+  EXPECT_TRUE(kernel_mismatches(here, here).empty()) << describe_kernel_mismatches(kernel_mismatches(here, here));
+}
+
+TEST(KernelMismatchTest, ARecordWithoutKernelFactsIsNotAMismatch) {
+  EXPECT_TRUE(kernel_mismatches(proto::Environment(), capture_environment()).empty());
+}
+
+TEST(KernelMismatchTest, LowerRecordedLevelsAreNamedWithThePinThatMatchesThem) {
+  const auto here = capture_environment();
+  proto::Environment recorded = here;
+  recorded.mutable_onednn()->set_effective_isa("sse41");
+  recorded.mutable_libm()->set_dispatch("sse2");
+  recorded.mutable_blas()->set_core("Prescott");
+  const auto m = by_field(kernel_mismatches(recorded, here));
+  ASSERT_TRUE(m.count("onednn.effective_isa")) << describe_kernel_mismatches(kernel_mismatches(recorded, here));
+  EXPECT_EQ(m.at("onednn.effective_isa").pin, "SSE41");
+  EXPECT_EQ(m.at("onednn.effective_isa").variable, "ONEDNN_MAX_CPU_ISA");
+  EXPECT_EQ(m.at("onednn.effective_isa").cannot, "");
+  if (here.libm().dispatch() != "sse2") {
+    EXPECT_EQ(m.at("libm.dispatch").pin, "glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4");
+  }
+  if (here.blas().implementation() == "openblas" && here.blas().dynamic_arch()) {
+    EXPECT_EQ(m.at("blas.core").pin, "Prescott");
+    EXPECT_EQ(m.at("blas.core").here, here.blas().core());
+  }
+  // Pinned in the recorded variables, a rerun here starts with the pin: no mismatch.
+  (*recorded.mutable_numerics_env())["ONEDNN_MAX_CPU_ISA"] = "SSE41";
+  (*recorded.mutable_numerics_env())["GLIBC_TUNABLES"] = "glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4";
+  const auto pinned = by_field(kernel_mismatches(recorded, here));
+  EXPECT_EQ(pinned.count("onednn.effective_isa"), 0u);
+  EXPECT_EQ(pinned.count("libm.dispatch"), 0u);
+}
+
+TEST(KernelMismatchTest, AHigherRecordedLevelThisCpuLacksCannotBeMatched) {
+  if (__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has AVX-512";
+  const auto here = capture_environment();
+  proto::Environment recorded = here;
+  recorded.mutable_torch()->set_cpu_capability("AVX512");
+  const auto m = by_field(kernel_mismatches(recorded, here));
+  ASSERT_TRUE(m.count("torch.cpu_capability"));
+  EXPECT_EQ(m.at("torch.cpu_capability").pin, "avx512");
+  EXPECT_EQ(m.at("torch.cpu_capability").cannot.rfind("this CPU lacks avx512f", 0), 0u)
+      << m.at("torch.cpu_capability").cannot;
+  EXPECT_EQ(describe_kernel_mismatches({m.at("torch.cpu_capability")}),
+            "ATen CPU capability " + here.torch().cpu_capability() + " here, AVX512 in the run");
+}
+
+}  // namespace
+}  // namespace repro
