@@ -22,7 +22,7 @@ int run_env(const Args& args) {
       "when any differs.\n"
       "With --portable-check, lists the CPU-kernel choices of a run here (with the default\n"
       "determinism settings, or those of --config and --set) that another x86-64 machine\n"
-      "may make otherwise, each with the pin that fixes it; exits 1 when any varies."};
+      "may make otherwise, each with the pin that fixes it; exits 1 when any varies or is limited."};
   po::options_description options("options");
   options.add_options()("verify", po::value<std::string>()->value_name("LOCK_FILE"),
                         "check installed Debian packages against LOCK_FILE (e.g. environment.lock)")(
@@ -32,6 +32,9 @@ int run_env(const Args& args) {
   if (!parse_command(spec, options, {}, args, vm)) return kExitOk;
   const bool json = vm.count("json") > 0;
 
+  if (vm.count("verify") && (vm.count("portable-check") || vm.count("config") || vm.count("set"))) {
+    throw Error::usage("--verify goes alone: --portable-check, --config and --set are another check");
+  }
   if (vm.count("verify")) {
     const auto check = verify_lock_file(vm["verify"].as<std::string>());
     if (json) {
@@ -61,6 +64,7 @@ int run_env(const Args& args) {
         for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(&config, s);
       }
       resolve_config(&config);
+      validate_determinism(config.determinism(), "--set");
     }
     const auto check = check_portability(config.determinism(), capture_environment(), origin);
     std::cout << (json ? to_json(check) : format_portability(check));

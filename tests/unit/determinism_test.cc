@@ -108,9 +108,10 @@ TEST(DeterminismTest, MissingPinsPutsTheBlasCoreAndLibmMaskInTheEnvironment) {
   EXPECT_EQ(pins.at("OPENBLAS_CORETYPE"), "nehalem");
   // Other tunables are kept; the hwcaps mask is replaced, not appended to.
   EXPECT_EQ(pins.at("GLIBC_TUNABLES"), "glibc.malloc.check=1:glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4");
+  // Both are read when the process is loaded: set since, they are still missing.
   setenv("OPENBLAS_CORETYPE", "nehalem", 1);
   setenv("GLIBC_TUNABLES", "glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4", 1);
-  EXPECT_TRUE(missing_pins(config).empty()) << "both in place";
+  EXPECT_EQ(missing_pins(config).size(), 2u) << "set after the start, not in effect";
   unsetenv("OPENBLAS_CORETYPE");
   unsetenv("GLIBC_TUNABLES");
 }
@@ -162,6 +163,30 @@ TEST(DeterminismTest, PortabilityCheckNamesEveryUnpinnedKernelChoice) {
   const auto limited = check_portability(config.determinism(), env);
   EXPECT_FALSE(limited.portable());
   EXPECT_NE(format_portability(limited).find("limited  oneDNN ISA"), std::string::npos) << format_portability(limited);
+
+  // What pins and what does not, library by library.
+  auto status_of = [&](const proto::DeterminismConfig& d, const std::string& setting) {
+    const auto check = check_portability(d, env);
+    for (const auto& item : check.items()) {
+      if (item.setting() == setting) return item.status();
+    }
+    return std::string("(absent)");
+  };
+  proto::DeterminismConfig d;
+  d.set_glibc_hwcaps("-FMA,-FMA4");
+  EXPECT_EQ(status_of(d, "libm variant"), "pinned");
+  d.set_glibc_hwcaps("-AVX512F");
+  EXPECT_EQ(status_of(d, "libm variant"), "varies") << "masks nothing libm looks at";
+  d.set_onednn_max_cpu_isa("all");
+  EXPECT_EQ(status_of(d, "oneDNN ISA"), "varies") << "no cap at all";
+  d.set_cpu_capability("avx2");
+  EXPECT_EQ(status_of(d, "ATen CPU capability"), "limited");
+  // Core names are OpenBLAS's, in any case.
+  proto::RunConfig named;
+  named.mutable_determinism()->set_portable(true);
+  named.mutable_determinism()->set_blas_coretype("Nehalem");
+  resolve_config(&named);
+  EXPECT_NO_THROW(validate_determinism(named.determinism(), "cfg"));
 }
 
 // Golden digest of a known tensor, independent of layout.

@@ -412,3 +412,30 @@ TEST(EnvironmentDiffTest, HostnameAndKernelAreReportedButNotRefused) {
 
 }  // namespace
 }  // namespace repro
+
+namespace repro::internal {
+namespace {
+
+// OpenBLAS spells the core it picked inside its version; a core change is blas.core's
+// difference alone, not also a "library version" one per mapped name.
+TEST(EnvironmentDiffTest, AnOpenBlasCoreChangeIsNamedOnceAsTheCore) {
+  proto::Environment a = capture_environment();
+  if (a.blas().implementation() != "openblas" || a.blas().core().empty()) GTEST_SKIP() << "no OpenBLAS here";
+  proto::Environment b = a;
+  b.mutable_blas()->set_core("Prescott");
+  for (auto& lib : *b.mutable_libraries()) {
+    const std::string word = " " + a.blas().core() + " ";
+    const auto at = lib.version().find(word);
+    if (at != std::string::npos)
+      lib.set_version(lib.version().substr(0, at) + " Prescott " + lib.version().substr(at + word.size()));
+  }
+  const auto diffs = environment_differences(a, b);
+  std::string fields;
+  for (const auto& d : diffs) fields += d.field + " ";
+  ASSERT_EQ(diffs.size(), 1u) << fields;
+  EXPECT_EQ(diffs[0].field, "blas.core");
+  EXPECT_EQ(diffs[0].b, "Prescott");
+}
+
+}  // namespace
+}  // namespace repro::internal

@@ -42,8 +42,9 @@ proto::CheckSuite load_suite(const std::string& path);
 // in `suite_dir`), in the entry's `cwd` (relative to `suite_dir`; default `suite_dir`), with
 // REPRO_RUN_DIR, the entry's `set` as REPRO_SET and REPRO_LAUNCHER "repro check". Its
 // tolerance is the entry's, over the `check` section its first run recorded.
-// A baseline whose CPU kernels this machine would not choose (kernel_mismatches(),
-// repro/environment.h) is warned about, naming each, before the runs start.
+// A baseline whose CPU kernels this machine would not choose with this process's numerics
+// variables (kernel_mismatches(), repro/environment.h; a config's own pins come on top in its
+// runs) is warned about, naming each, before the runs start.
 // The whole suite is checked before anything runs or is written, and what cannot run as written
 // is an Error naming the entry ("suite entry 2 (train): ..."): a name that is not one file name
 // or that another entry has; both or neither of `config` and `command`; a config that does not

@@ -42,6 +42,11 @@ void resolve_config(proto::RunConfig* config);
 // Throws Error (usage) "<origin>: <field>: <problem>" or Error (input) naming the data file.
 void validate_config(const proto::RunConfig& config, const std::string& origin);
 
+// The determinism part of validate_config() alone: thread ranges, known pin values, and pins
+// that contradict determinism.portable. For configs that are resolved without the rest being
+// validated (a Session's, `repro env --portable-check`'s). Throws Error (usage) as above.
+void validate_determinism(const proto::DeterminismConfig& determinism, const std::string& origin);
+
 // The one rule for a comparison tolerance, wherever one is given (a config's check section, a
 // check suite entry, --rtol/--atol/--from-step): a tolerance is a finite number >= 0, a first
 // judged step >= 0. Throw Error (usage) "<name>: must be a finite number >= 0 (got -1)".

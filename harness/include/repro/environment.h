@@ -9,6 +9,7 @@
 // `env.unavailable()` lists the fact with the reason (like google/benchmark's sysinfo).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,8 @@ std::string to_json(const google::protobuf::Message& message);
 proto::LockCheck verify_lock_file(const std::string& lock_path,
                                   const std::string& dpkg_status = "/var/lib/dpkg/status");
 
-// A CPU-kernel choice a recorded run made that a process started on this machine with the
-// run's recorded numerics variables (as `repro rerun` starts it) would make differently.
+// A CPU-kernel choice a recorded run made that a process started on this machine would make
+// differently.
 struct KernelMismatch {
   std::string field;     // in proto::Environment: "torch.cpu_capability", "onednn.effective_isa",
                          // "blas.core" or "libm.dispatch"
@@ -52,16 +53,21 @@ struct KernelMismatch {
   std::string recorded;  // the run's choice ("AVX512")
   std::string here;      // this machine's ("AVX2")
   std::string variable;  // what pins it: ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE, GLIBC_TUNABLES
-  std::string pin;       // the variable's value that makes the recorded choice here; "" for GLIBC_TUNABLES: unset it
+  std::string pin;       // the variable's value that makes the recorded choice here (GLIBC_TUNABLES:
+                         // the child's other tunables kept)
   std::string cannot;    // why this machine cannot make the recorded choice ("this CPU lacks
                          // avx512f, avx512bw"); "" when pinning `variable` to `pin` makes it
 };
 
-// The kernel choices of a run recorded in `recorded` that differ here (`here`: this process's
-// capture_environment()). A choice either side does not know (a record made before it was
-// captured, an OpenBLAS core this process's own OPENBLAS_CORETYPE hides) is skipped. Empty
-// when a rerun here would run the recorded kernels.
-std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded, const proto::Environment& here);
+// The kernel choices of a run recorded in `recorded` that a process started here with the
+// numerics variables `child` would make differently (`here`: this process's
+// capture_environment()). `repro rerun` passes the recorded variables (what its child gets),
+// `repro check` its own (what its runs get before their configs' pins). A pin in `child` this
+// CPU cannot run counts as the machine's own choice. A choice either side does not know (a
+// record made before it was captured, an OpenBLAS core this process's own OPENBLAS_CORETYPE
+// hides) is skipped. Empty when such a process would run the recorded kernels.
+std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded, const proto::Environment& here,
+                                              const std::map<std::string, std::string>& child);
 
 // "ATen CPU capability AVX2 here, AVX512 in the run; ..." for `mismatches`.
 std::string describe_kernel_mismatches(const std::vector<KernelMismatch>& mismatches);

@@ -1,6 +1,9 @@
 #include "env/cpu_features.h"
 
+#include <cpuid.h>
+
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <vector>
 
@@ -9,16 +12,38 @@
 namespace repro::internal {
 namespace {
 
-// This CPU's features by the names GCC's __builtin_cpu_supports takes (it wants literals).
+// CPUID leaf 7 bit: (subleaf, register index eax=0..edx=3, bit).
+bool cpuid7_bit(unsigned subleaf, int reg, int bit) {
+  unsigned r[4] = {0, 0, 0, 0};
+  if (__get_cpuid_count(7, subleaf, &r[0], &r[1], &r[2], &r[3]) == 0) return false;
+  return ((r[reg] >> bit) & 1U) != 0;
+}
+
+// This CPU's features by the names GCC's __builtin_cpu_supports takes (it wants literals); the
+// two that clang 14's builtin does not know are read from CPUID (leaf 7: AVX-VNNI is subleaf 1
+// EAX bit 4, AMX-TILE subleaf 0 EDX bit 24).
 bool cpu_has(const std::string& feature) {
 #define REPRO_FEATURE(name) \
   { name, __builtin_cpu_supports(name) != 0 }
   static const std::map<std::string, bool> kHas = {
-      REPRO_FEATURE("sse3"),       REPRO_FEATURE("ssse3"),    REPRO_FEATURE("sse4.1"),   REPRO_FEATURE("sse4.2"),
-      REPRO_FEATURE("popcnt"),     REPRO_FEATURE("avx"),      REPRO_FEATURE("avx2"),     REPRO_FEATURE("fma"),
-      REPRO_FEATURE("fma4"),       REPRO_FEATURE("avxvnni"),  REPRO_FEATURE("avx512f"),  REPRO_FEATURE("avx512bw"),
-      REPRO_FEATURE("avx512vl"),   REPRO_FEATURE("avx512dq"), REPRO_FEATURE("avx512cd"), REPRO_FEATURE("avx512vnni"),
-      REPRO_FEATURE("avx512bf16"), REPRO_FEATURE("amx-tile"),
+      REPRO_FEATURE("sse3"),
+      REPRO_FEATURE("ssse3"),
+      REPRO_FEATURE("sse4.1"),
+      REPRO_FEATURE("sse4.2"),
+      REPRO_FEATURE("popcnt"),
+      REPRO_FEATURE("avx"),
+      REPRO_FEATURE("avx2"),
+      REPRO_FEATURE("fma"),
+      REPRO_FEATURE("fma4"),
+      REPRO_FEATURE("avx512f"),
+      REPRO_FEATURE("avx512bw"),
+      REPRO_FEATURE("avx512vl"),
+      REPRO_FEATURE("avx512dq"),
+      REPRO_FEATURE("avx512cd"),
+      REPRO_FEATURE("avx512vnni"),
+      REPRO_FEATURE("avx512bf16"),
+      {"avxvnni", __builtin_cpu_supports("avx2") != 0 && cpuid7_bit(1, 0, 4)},
+      {"amx-tile", cpuid7_bit(0, 3, 24)},
   };
 #undef REPRO_FEATURE
   const auto it = kHas.find(feature);
@@ -90,6 +115,15 @@ std::string missing_cpu_features(const std::string& library, const std::string& 
   return missing;
 }
 
+bool runs_on_every_x86_64_v2(const std::string& library, const std::string& level) {
+  if (library == "aten" && ascii_lower(level) == "default") return true;
+  const auto& needs = features_of(library, level);
+  if (needs.empty()) return false;  // unknown to the table
+  static const std::vector<std::string> kV2 = {"sse3", "ssse3", "sse4.1", "sse4.2", "popcnt"};
+  return std::all_of(needs.begin(), needs.end(),
+                     [](const std::string& f) { return std::find(kV2.begin(), kV2.end(), f) != kV2.end(); });
+}
+
 std::string native_cpu_capability() {
   if (has_all("aten", "avx512")) return "AVX512";
   if (has_all("aten", "avx2")) return "AVX2";
@@ -131,6 +165,20 @@ std::string tunables_with_hwcaps(const std::string& tunables, const std::string&
     if (!item.empty() && item.rfind("glibc.cpu.hwcaps=", 0) != 0) out += item + ":";
   }
   return out + "glibc.cpu.hwcaps=" + hwcaps;
+}
+
+std::string variable_at_start(const std::string& name) {
+  static const std::map<std::string, std::string> kAtStart = [] {
+    std::map<std::string, std::string> vars;
+    std::ifstream in("/proc/self/environ", std::ios::binary);
+    for (std::string kv; std::getline(in, kv, '\0');) {
+      const auto eq = kv.find('=');
+      if (eq != std::string::npos) vars.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    return vars;
+  }();
+  const auto it = kAtStart.find(name);
+  return it == kAtStart.end() ? "" : it->second;
 }
 
 std::string hwcaps_for_libm(const std::string& dispatch) {

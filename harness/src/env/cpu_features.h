@@ -13,6 +13,10 @@ namespace repro::internal {
 // sapphirerapids). Case does not matter.
 std::string missing_cpu_features(const std::string& library, const std::string& level);
 
+// Whether every x86-64-v2 CPU (SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT) runs kernels of `level`;
+// false for a level not listed in cpu_features.cc (other than ATen's "default").
+bool runs_on_every_x86_64_v2(const std::string& library, const std::string& level);
+
 // What ATen 1.13 picks on this CPU when ATEN_CPU_CAPABILITY is unset: "AVX512", "AVX2" or
 // "DEFAULT", as TorchInfo.cpu_capability spells it.
 std::string native_cpu_capability();
@@ -28,6 +32,10 @@ std::string libm_dispatch_under(const std::string& hwcaps);
 std::string hwcaps_of_tunables(const std::string& tunables);
 // `tunables` (a GLIBC_TUNABLES value) with glibc.cpu.hwcaps set to `hwcaps`, the others kept.
 std::string tunables_with_hwcaps(const std::string& tunables, const std::string& hwcaps);
+// The value `name` had in this process's environment when it was executed (/proc/self/environ,
+// read once): what ld.so and OpenBLAS saw at load, whatever setenv() did since. "" when unset.
+std::string variable_at_start(const std::string& name);
+
 // The glibc.cpu.hwcaps mask under which glibc picks libm variant `dispatch` on a CPU that has
 // it: "" for "fma", "-FMA" for "fma4", "-AVX2,-FMA,-FMA4" for "sse2".
 std::string hwcaps_for_libm(const std::string& dispatch);

@@ -75,20 +75,29 @@ std::string path_of(const proto::LoadedLibrary& lib) { return lib.real_path().em
 using Libraries = std::vector<const proto::LoadedLibrary*>;
 
 // The libraries' paths, sorted, and their versions in the same order; ", " between items.
-std::pair<std::string, std::string> paths_and_versions(Libraries libs) {
+// A DYNAMIC_ARCH OpenBLAS reports the core it picked inside its version ("OpenBLAS 0.3.21 ...
+// DYNAMIC_ARCH ... Zen MAX_THREADS=64"): that is blas.core's difference, not the library's.
+std::string version_without_core(const std::string& version, const std::string& core) {
+  if (core.empty()) return version;
+  const std::string word = " " + core + " ";
+  const auto at = version.find(word);
+  return at == std::string::npos ? version : version.substr(0, at) + " " + version.substr(at + word.size());
+}
+
+std::pair<std::string, std::string> paths_and_versions(Libraries libs, const std::string& core) {
   std::sort(libs.begin(), libs.end(), [](const auto* x, const auto* y) { return path_of(*x) < path_of(*y); });
   std::string paths, versions;
   for (const auto* l : libs) {
     paths += (paths.empty() ? "" : ", ") + path_of(*l);
-    versions += (versions.empty() ? "" : ", ") + l->version();
+    versions += (versions.empty() ? "" : ", ") + version_without_core(l->version(), core);
   }
   return {paths, versions};
 }
 
 void add_library(const std::string& field, const std::string& name, const Libraries& a, const Libraries& b,
-                 Differences& out) {
-  const auto [paths_a, versions_a] = paths_and_versions(a);
-  const auto [paths_b, versions_b] = paths_and_versions(b);
+                 const std::pair<std::string, std::string>& cores, Differences& out) {
+  const auto [paths_a, versions_a] = paths_and_versions(a, cores.first);
+  const auto [paths_b, versions_b] = paths_and_versions(b, cores.second);
   if (a.empty() || b.empty()) {
     out.add(field, paths_a, paths_b, kNumerics, name + " library", "loaded in only one run");
     return;
@@ -99,19 +108,20 @@ void add_library(const std::string& field, const std::string& name, const Librar
 
 // Every library of every role, paired as environment_diff.h says.
 void add_libraries(const proto::Environment& a, const proto::Environment& b, Differences& out) {
+  const std::pair<std::string, std::string> cores = {a.blas().core(), b.blas().core()};
   std::map<std::string, std::pair<Libraries, Libraries>> by_role;
   for (const auto& l : a.libraries()) by_role[l.role()].first.push_back(&l);
   for (const auto& l : b.libraries()) by_role[l.role()].second.push_back(&l);
   for (const auto& [role, libs] : by_role) {
     if (libs.first.size() <= 1 && libs.second.size() <= 1) {
-      add_library("libraries[" + role + "]", role, libs.first, libs.second, out);
+      add_library("libraries[" + role + "]", role, libs.first, libs.second, cores, out);
       continue;
     }
     std::map<std::string, std::pair<Libraries, Libraries>> by_stem;
     for (const auto* l : libs.first) by_stem[stem_of(l->name())].first.push_back(l);
     for (const auto* l : libs.second) by_stem[stem_of(l->name())].second.push_back(l);
     for (const auto& [stem, pair] : by_stem) {
-      add_library("libraries[" + role + ":" + stem + "]", stem, pair.first, pair.second, out);
+      add_library("libraries[" + role + ":" + stem + "]", stem, pair.first, pair.second, cores, out);
     }
   }
 }

@@ -86,7 +86,8 @@ std::string format_environment(const proto::Environment& env) {
   t.section("BLAS and libm kernels");
   t.row("BLAS", env.blas().implementation().empty() ? "(none loaded)" : env.blas().implementation());
   if (!env.blas().core().empty()) {
-    t.row("BLAS core", env.blas().core() + (env.blas().dynamic_arch() ? "  (chosen from the CPU: DYNAMIC_ARCH)" : ""));
+    const bool chosen = env.blas().dynamic_arch() && env.numerics_env().count("OPENBLAS_CORETYPE") == 0;
+    t.row("BLAS core", env.blas().core() + (chosen ? "  (chosen from the CPU: DYNAMIC_ARCH)" : ""));
   }
   t.row("libm variant", env.libm().dispatch());
   if (!env.libm().hwcaps().empty()) t.row("glibc hwcaps mask", env.libm().hwcaps());

@@ -165,8 +165,8 @@ void capture_blas(proto::Blas* blas, proto::Environment* env) {
 }
 
 void capture_libm(proto::Libm* libm) {
-  const char* tunables = std::getenv("GLIBC_TUNABLES");
-  libm->set_hwcaps(hwcaps_of_tunables(tunables == nullptr ? "" : tunables));
+  // ld.so chose the variants at load, from the environment the process was started with.
+  libm->set_hwcaps(hwcaps_of_tunables(variable_at_start("GLIBC_TUNABLES")));
   libm->set_dispatch(libm_dispatch_under(libm->hwcaps()));
 }
 

@@ -1,5 +1,5 @@
-// kernel_mismatches: what a process started here with a run's recorded numerics variables
-// would choose, library by library, against what the run chose.
+// kernel_mismatches: what a process started here with given numerics variables would choose,
+// library by library, against what a recorded run chose.
 #include <map>
 
 #include "env/cpu_features.h"
@@ -9,14 +9,16 @@
 namespace repro {
 namespace {
 
-std::string variable_of(const proto::Environment& env, const std::string& name) {
-  const auto it = env.numerics_env().find(name);
-  return it == env.numerics_env().end() ? "" : it->second;
+using Variables = std::map<std::string, std::string>;
+
+std::string variable_of(const Variables& vars, const std::string& name) {
+  const auto it = vars.find(name);
+  return it == vars.end() ? "" : it->second;
 }
 
-std::string onednn_cap(const proto::Environment& env) {
-  const std::string onednn = variable_of(env, "ONEDNN_MAX_CPU_ISA");
-  return onednn.empty() ? variable_of(env, "DNNL_MAX_CPU_ISA") : onednn;
+std::string onednn_cap(const Variables& vars) {
+  const std::string onednn = variable_of(vars, "ONEDNN_MAX_CPU_ISA");
+  return onednn.empty() ? variable_of(vars, "DNNL_MAX_CPU_ISA") : onednn;
 }
 
 void add_if_different(std::vector<KernelMismatch>& out, KernelMismatch m, bool case_matters = true) {
@@ -34,19 +36,23 @@ std::string lacking(const std::string& library, const std::string& level) {
 
 }  // namespace
 
-std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded, const proto::Environment& here) {
+std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded, const proto::Environment& here,
+                                              const Variables& child) {
   std::vector<KernelMismatch> out;
 
-  // ATen 1.13 takes ATEN_CPU_CAPABILITY as given (and dies of SIGILL when the CPU lacks it).
-  const std::string capability = variable_of(recorded, "ATEN_CPU_CAPABILITY");
+  // ATen 1.13 takes ATEN_CPU_CAPABILITY when it is one of its lower-case names (and dies of
+  // SIGILL when the CPU lacks it: counted as the native choice, so that it cannot be matched).
+  const std::string capability = variable_of(child, "ATEN_CPU_CAPABILITY");
+  const bool taken = (capability == "default" || capability == "avx2" || capability == "avx512") &&
+                     internal::missing_cpu_features("aten", capability).empty();
   const std::string recorded_capability = recorded.torch().cpu_capability();
   add_if_different(
       out, {"torch.cpu_capability", "ATen CPU capability", recorded_capability,
-            capability.empty() ? internal::native_cpu_capability() : internal::ascii_upper(capability),
-            "ATEN_CPU_CAPABILITY", internal::ascii_lower(recorded_capability), lacking("aten", recorded_capability)});
+            taken ? internal::ascii_upper(capability) : internal::native_cpu_capability(), "ATEN_CPU_CAPABILITY",
+            internal::ascii_lower(recorded_capability), lacking("aten", recorded_capability)});
 
   const std::string isa = recorded.onednn().effective_isa();
-  add_if_different(out, {"onednn.effective_isa", "oneDNN ISA", isa, internal::onednn_isa_under(onednn_cap(recorded)),
+  add_if_different(out, {"onednn.effective_isa", "oneDNN ISA", isa, internal::onednn_isa_under(onednn_cap(child)),
                          "ONEDNN_MAX_CPU_ISA", internal::ascii_upper(isa), lacking("onednn", isa)});
 
   // A DYNAMIC_ARCH OpenBLAS here picks the recorded OPENBLAS_CORETYPE when this CPU has it, and
@@ -59,11 +65,11 @@ std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded
                       "OPENBLAS_CORETYPE", core, "this machine's BLAS (" + blas + ") is not a DYNAMIC_ARCH OpenBLAS"},
                      false);
   } else {
-    const std::string pinned = variable_of(recorded, "OPENBLAS_CORETYPE");
+    const std::string pinned = variable_of(child, "OPENBLAS_CORETYPE");
     std::string here_core;
     if (!pinned.empty() && internal::missing_cpu_features("openblas", pinned).empty()) {
       here_core = pinned;
-    } else if (variable_of(here, "OPENBLAS_CORETYPE").empty()) {
+    } else if (here.numerics_env().count("OPENBLAS_CORETYPE") == 0) {
       here_core = here.blas().core();
     }
     add_if_different(
@@ -72,14 +78,14 @@ std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded
   }
 
   const std::string libm = recorded.libm().dispatch();
-  const std::string tunables = variable_of(recorded, "GLIBC_TUNABLES");
+  const std::string tunables = variable_of(child, "GLIBC_TUNABLES");
   std::string libm_lacking;
   if (libm == "fma") libm_lacking = lacking("aten", "avx2");  // FMA and AVX2, as glibc asks
   if (libm == "fma4" && internal::libm_dispatch_under("-FMA") != "fma4") libm_lacking = "this CPU lacks fma4";
   const std::string mask = internal::hwcaps_for_libm(libm);
   add_if_different(out, {"libm.dispatch", "libm variant", libm,
                          internal::libm_dispatch_under(internal::hwcaps_of_tunables(tunables)), "GLIBC_TUNABLES",
-                         mask.empty() ? "" : internal::tunables_with_hwcaps(tunables, mask), libm_lacking});
+                         internal::tunables_with_hwcaps(tunables, mask), libm_lacking});
   return out;
 }
 

@@ -182,10 +182,11 @@ proto::CheckReport run_check(const proto::CheckSuite& suite, const std::string& 
   // A baseline made on a machine that chose other CPU kernels is said before the runs start.
   if (!options.baseline_dir.empty()) {
     const proto::Environment here = capture_environment();
+    const std::map<std::string, std::string> ours(here.numerics_env().begin(), here.numerics_env().end());
     for (const auto& plan : plans) {
       const std::string baseline = options.baseline_dir + "/" + plan.name;
       if (!fs::exists(baseline + "/record.pb")) continue;
-      const auto mismatches = kernel_mismatches(read_run(baseline).header.environment(), here);
+      const auto mismatches = kernel_mismatches(read_run(baseline).header.environment(), here, ours);
       if (mismatches.empty()) continue;
       spdlog::warn(
           "{}: this machine picks other CPU kernels than the baseline's did ({}); a difference from the "

@@ -122,7 +122,8 @@ std::vector<InputChange> input_changes(const proto::RunRecord& record, const std
 // The recorded run's kernel choices that this machine would make differently: pinned in
 // `child_env` when `match` (throwing when this CPU cannot make one), else warned about.
 void match_kernels(const proto::Environment& recorded, bool match, std::map<std::string, std::string>* child_env) {
-  const auto mismatches = kernel_mismatches(recorded, capture_environment());
+  const std::map<std::string, std::string> child(recorded.numerics_env().begin(), recorded.numerics_env().end());
+  const auto mismatches = kernel_mismatches(recorded, capture_environment(), child);
   if (mismatches.empty()) return;
   if (!match) {
     spdlog::warn(
@@ -138,11 +139,7 @@ void match_kernels(const proto::Environment& recorded, bool match, std::map<std:
     }
   }
   for (const auto& m : mismatches) {
-    if (m.pin.empty()) {
-      child_env->erase(m.variable);
-    } else {
-      (*child_env)[m.variable] = m.pin;
-    }
+    (*child_env)[m.variable] = m.pin;
     spdlog::info("matching the recorded kernels: {} {} ({}={})", m.what, m.recorded, m.variable, m.pin);
   }
 }
@@ -204,6 +201,11 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
     internal::require_executable(child.argv[0], original.dir + "/record.pb: the recorded executable", child.cwd);
   }
 
+  // Kernel pins for the child, decided (or refused) before anything is written.
+  std::map<std::string, std::string> pinned(h.environment().numerics_env().begin(),
+                                            h.environment().numerics_env().end());
+  match_kernels(h.environment(), options.match_kernels, &pinned);
+
   const std::string runs_dir =
       options.runs_dir.empty() ? fs::path(original.dir).lexically_normal().parent_path().string() : options.runs_dir;
   internal::make_directories(runs_dir);
@@ -213,8 +215,7 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   env.run_dir = run_dir;
   env.rerun_of = h.run_id();
   env.drop = is_numerics_variable;
-  for (const auto& [k, v] : h.environment().numerics_env()) env.set[k] = v;
-  match_kernels(h.environment(), options.match_kernels, &env.set);
+  env.set = pinned;
   if (options.rehash) env.set[internal::kEnvRehash] = "1";
   if (!builtin) {
     // A program's Session takes the recorded seed (a drawn one included) and the launcher's

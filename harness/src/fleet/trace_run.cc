@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 
+#include "env/cpu_features.h"
 #include "repro/compare.h"
 #include "repro/error.h"
 #include "repro/rerun.h"
@@ -134,6 +135,10 @@ std::vector<Knob> knob_matrix(const proto::RunRecord& a, const proto::RunRecord*
     }
     if (!db.blas_coretype().empty()) {
       add("blas_coretype", da.blas_coretype(), db.blas_coretype(), {{"OPENBLAS_CORETYPE", db.blas_coretype()}});
+    }
+    if (!db.glibc_hwcaps().empty()) {
+      add("glibc_hwcaps", da.glibc_hwcaps(), db.glibc_hwcaps(),
+          {{"GLIBC_TUNABLES", internal::tunables_with_hwcaps("", db.glibc_hwcaps())}});
     }
     if (!knobs.empty()) return knobs;
   }

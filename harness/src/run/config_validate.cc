@@ -13,6 +13,7 @@
 #include "run/config_params.h"
 #include "util/exact.h"
 #include "util/input_file.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -46,7 +47,7 @@ class Checker {
   std::string origin_;
 };
 
-void validate_determinism(const proto::DeterminismConfig& d, Checker& c) {
+void check_determinism(const proto::DeterminismConfig& d, Checker& c) {
   c.check(d.intra_op_threads() >= 1 && d.intra_op_threads() <= 1024, "determinism.intra_op_threads",
           "must be in [1, 1024]", d.intra_op_threads());
   c.check(d.inter_op_threads() >= 1 && d.inter_op_threads() <= 1024, "determinism.inter_op_threads",
@@ -68,7 +69,9 @@ void validate_determinism(const proto::DeterminismConfig& d, Checker& c) {
       {"blas_coretype", {d.blas_coretype(), kPortableBlasCoretype}},
       {"glibc_hwcaps", {d.glibc_hwcaps(), kPortableGlibcHwcaps}}};
   for (const auto& [field, values] : pins) {
-    c.check(values.first.empty() || values.first == values.second, "determinism." + field,
+    const bool same =
+        field == "blas_coretype" ? internal::ascii_lower(values.first) == values.second : values.first == values.second;
+    c.check(values.first.empty() || same, "determinism." + field,
             std::string("determinism.portable pins it to '") + values.second + "'; drop one of the two",
             "'" + values.first + "'");
   }
@@ -168,9 +171,14 @@ void validate_from_step(const std::string& name, int64_t step) {
   if (step < 0) throw Error::usage(name + ": must be >= 0 (got " + std::to_string(step) + ")");
 }
 
+void validate_determinism(const proto::DeterminismConfig& determinism, const std::string& origin) {
+  Checker c(origin);
+  check_determinism(determinism, c);
+}
+
 void validate_config(const proto::RunConfig& config, const std::string& origin) {
   Checker c(origin);
-  validate_determinism(config.determinism(), c);
+  check_determinism(config.determinism(), c);
   validate_model(config.model(), c);
   validate_optimizer(config.optimizer(), c);
   validate_train(config.train(), c);

@@ -93,12 +93,14 @@ std::map<std::string, std::string> missing_pins(const proto::DeterminismConfig& 
   if (!config.onednn_max_cpu_isa().empty() && env_or_empty("ONEDNN_MAX_CPU_ISA") != config.onednn_max_cpu_isa()) {
     pins["ONEDNN_MAX_CPU_ISA"] = config.onednn_max_cpu_isa();
   }
-  if (!config.blas_coretype().empty() && env_or_empty("OPENBLAS_CORETYPE") != config.blas_coretype()) {
+  // OpenBLAS and ld.so read theirs when the process is loaded: what counts is the environment
+  // it was started with, not a setenv() since.
+  if (!config.blas_coretype().empty() && internal::variable_at_start("OPENBLAS_CORETYPE") != config.blas_coretype()) {
     pins["OPENBLAS_CORETYPE"] = config.blas_coretype();
   }
-  const std::string tunables = env_or_empty("GLIBC_TUNABLES");
-  if (!config.glibc_hwcaps().empty() && internal::hwcaps_of_tunables(tunables) != config.glibc_hwcaps()) {
-    pins["GLIBC_TUNABLES"] = internal::tunables_with_hwcaps(tunables, config.glibc_hwcaps());
+  if (!config.glibc_hwcaps().empty() &&
+      internal::hwcaps_of_tunables(internal::variable_at_start("GLIBC_TUNABLES")) != config.glibc_hwcaps()) {
+    pins["GLIBC_TUNABLES"] = internal::tunables_with_hwcaps(env_or_empty("GLIBC_TUNABLES"), config.glibc_hwcaps());
   }
   return pins;
 }

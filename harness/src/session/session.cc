@@ -90,6 +90,7 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   auto& s = *impl_;
   internal::apply_launch_environment(&config, &s.header);  // REPRO_SET, REPRO_SEED, REPRO_LAUNCHER
   resolve_config(&config);
+  validate_determinism(config.determinism(), "SessionOptions::config");
   if (config.seed() == 0) config.set_seed(draw_seed());
   s.options = std::move(options);
 

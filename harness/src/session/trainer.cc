@@ -104,7 +104,8 @@ void run_loop(const proto::RunConfig& config, Session& session, const models::Bu
     session.record_step(step, loss, extras);
     progress.update(step, loss.item<double>());
     const bool last = step + 1 == train_cfg.steps();
-    if (!last && train_cfg.eval_every() > 0 && (step + 1) % train_cfg.eval_every() == 0) {
+    // The last step's periodic evaluation is the final one, unless there is none.
+    if ((!last || !train_cfg.final_eval()) && train_cfg.eval_every() > 0 && (step + 1) % train_cfg.eval_every() == 0) {
       session.record_eval(step, "validation", evaluate(*model, s.val_x, s.val_y, train_cfg.eval_batch_size()));
     }
     if (last || (every > 0 && (step + 1) % every == 0)) {
