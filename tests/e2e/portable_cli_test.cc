@@ -117,9 +117,15 @@ TEST(PortableCliTest, AnotherMachinesKernelsAreNamed) {
     bool named = false;
     for (const auto& d : report.differences()) named = named || d.field() == c.field;
     EXPECT_TRUE(named) << c.field << " not named:\n" << describe(report);
-    // The summary's cause is the kernel (or its variable), not the other build or a library
-    // "version" that merely spells the core.
-    EXPECT_NE(report.summary().find(c.field), std::string::npos) << describe(report);
+    // The summary's cause is a kernel (or its variable), not the other build or a library
+    // "version" that merely spells the core. On the golden's machine that is c.field; on
+    // another one (an Intel Xeon's oneDNN picks AVX-512) another kernel may come first.
+    bool cause_is_a_kernel = false;
+    for (const auto& d : report.differences()) {
+      cause_is_a_kernel =
+          cause_is_a_kernel || (names_a_kernel_setting(d) && report.summary().find(d.field()) != std::string::npos);
+    }
+    EXPECT_TRUE(cause_is_a_kernel) << describe(report);
   }
 }
 

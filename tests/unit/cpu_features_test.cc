@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "repro/environment.h"
 
@@ -46,7 +48,12 @@ TEST(CpuFeaturesTest, LevelsNeedTheirInstructions) {
 TEST(CpuFeaturesTest, NativeChoicesAgreeWithWhatTheLibrariesChoseInThisProcess) {
   const auto env = capture_environment();
   if (env.numerics_env().count("ATEN_CPU_CAPABILITY") == 0) {
-    EXPECT_EQ(native_cpu_capability(), env.torch().cpu_capability());
+    // torch picks at most what the CPU has; it may pick lower (Debian's 1.13 picks AVX2 on an
+    // Intel Xeon with AVX-512), which is why kernel_mismatches asks this process's choice.
+    const std::vector<std::string> order{"DEFAULT", "AVX2", "AVX512"};
+    const auto rank = [&](const std::string& c) { return std::find(order.begin(), order.end(), c) - order.begin(); };
+    EXPECT_LE(rank(env.torch().cpu_capability()), rank(native_cpu_capability())) << env.torch().cpu_capability();
+    EXPECT_LT(rank(env.torch().cpu_capability()), 3) << env.torch().cpu_capability();
   }
   if (env.numerics_env().count("ONEDNN_MAX_CPU_ISA") == 0 && !env.onednn().effective_isa().empty()) {
     EXPECT_EQ(onednn_isa_under(""), env.onednn().effective_isa());

@@ -17,8 +17,9 @@ std::string missing_cpu_features(const std::string& library, const std::string& 
 // false for a level not listed in cpu_features.cc (other than ATen's "default").
 bool runs_on_every_x86_64_v2(const std::string& library, const std::string& level);
 
-// What ATen 1.13 picks on this CPU when ATEN_CPU_CAPABILITY is unset: "AVX512", "AVX2" or
-// "DEFAULT", as TorchInfo.cpu_capability spells it.
+// The highest ATen capability this CPU runs ("AVX512", "AVX2", "DEFAULT"). torch may pick lower
+// unpinned (Debian's 1.13 picks AVX2 on an Intel Xeon with AVX-512): what a process picked is
+// in its Environment (torch.cpu_capability).
 std::string native_cpu_capability();
 
 // The oneDNN ISA this CPU supports at best, as OneDnn.effective_isa spells it ("avx2",

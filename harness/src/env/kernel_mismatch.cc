@@ -46,10 +46,15 @@ std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded
   const bool taken = (capability == "default" || capability == "avx2" || capability == "avx512") &&
                      internal::missing_cpu_features("aten", capability).empty();
   const std::string recorded_capability = recorded.torch().cpu_capability();
-  add_if_different(
-      out, {"torch.cpu_capability", "ATen CPU capability", recorded_capability,
-            taken ? internal::ascii_upper(capability) : internal::native_cpu_capability(), "ATEN_CPU_CAPABILITY",
-            internal::ascii_lower(recorded_capability), lacking("aten", recorded_capability)});
+  // Unpinned, a child picks what this process's torch picked unpinned: the same build on the
+  // same CPU (Debian's 1.13 picks AVX2 on an AVX-512 Xeon, so the CPU alone does not tell).
+  const std::string native =
+      internal::variable_at_start("ATEN_CPU_CAPABILITY").empty() && !here.torch().cpu_capability().empty()
+          ? here.torch().cpu_capability()
+          : internal::native_cpu_capability();
+  add_if_different(out, {"torch.cpu_capability", "ATen CPU capability", recorded_capability,
+                         taken ? internal::ascii_upper(capability) : native, "ATEN_CPU_CAPABILITY",
+                         internal::ascii_lower(recorded_capability), lacking("aten", recorded_capability)});
 
   const std::string isa = recorded.onednn().effective_isa();
   add_if_different(out, {"onednn.effective_isa", "oneDNN ISA", isa, internal::onednn_isa_under(onednn_cap(child)),
