@@ -4,8 +4,10 @@
 #include "options.h"
 #include "outcome.h"
 #include "repro/determinism.h"
+#include "repro/distributed.h"
 #include "repro/environment.h"
 #include "repro/error.h"
+#include "repro/launch.h"
 #include "repro/record.h"
 #include "repro/trainer.h"
 
@@ -48,6 +50,20 @@ int run_resume(const Args& args) {
     if (threads < 1)
       throw Error::usage("repro resume: --intra-op-threads must be >= 1 (got " + std::to_string(threads) + ")");
     config.mutable_determinism()->set_intra_op_threads(threads);
+  }
+  if (run.header.distributed().world_size() > 1 && !rank_environment()) {
+    // The job's ranks again, each a `repro resume` of its own that joins the new job.
+    LaunchOptions job;
+    job.nproc = run.header.distributed().world_size();
+    job.run_dir = dir;
+    std::vector<std::string> command{"resume"};
+    command.insert(command.end(), args.begin(), args.end());
+    const LaunchResult launched = launch_self(command, job);
+    if (vm.count("json") == 0) {
+      if (launched.exit_code != 0) std::cerr << "repro resume: " << launched.failed << "\n";
+      std::cout << dir << "\n";
+    }
+    return launched.exit_code;
   }
   if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with_pins(pins);
 

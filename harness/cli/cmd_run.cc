@@ -3,6 +3,7 @@
 #include <google/protobuf/struct.pb.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "options.h"
@@ -32,15 +33,14 @@ std::uint64_t seed_from(const po::variables_map& vm) {
   return seed;
 }
 
-int run_program(const po::variables_map& vm, const Args& command) {
-  LaunchOptions options;
-  if (vm.count("set")) options.sets = vm["set"].as<std::vector<std::string>>();
-  if (vm.count("seed")) options.seed = seed_from(vm);
-  if (vm.count("runs-dir")) options.runs_dir = vm["runs-dir"].as<std::string>();
+// Prints what a launched program or job recorded; returns its exit status.
+int report_launch(const po::variables_map& vm, const std::string& what, const LaunchResult& launched) {
   const bool json = vm.count("json") > 0;
-  options.stdout_to_stderr = json;
-  options.rehash = rehash_from(vm);
-  const LaunchResult launched = launch_program(command, options);
+  if (launched.run_dir.empty() || !std::filesystem::exists(launched.run_dir + "/record.pb")) {
+    // another node's launcher of a job: rank 0 records the run on node 0
+    if (!launched.failed.empty()) std::cerr << "repro run: " << launched.failed << "\n";
+    return launched.exit_code;
+  }
   const RunData run = read_run(launched.run_dir);
   const std::string status = run.status == proto::FINISHED      ? "finished"
                              : run.status == proto::INTERRUPTED ? "interrupted"
@@ -55,12 +55,42 @@ int run_program(const po::variables_map& vm, const Args& command) {
     std::cout << to_json(result);
   } else {
     if (launched.exit_code != 0) {
-      std::cerr << "repro run: " << command[0] << " exited with status " << launched.exit_code << " (run " << status
-                << (run.header.status_reason().empty() ? "" : ": " + run.header.status_reason()) << ")\n";
+      std::cerr << "repro run: "
+                << (launched.failed.empty() ? what + " exited with status " + std::to_string(launched.exit_code)
+                                            : launched.failed)
+                << " (run " << status << (run.header.status_reason().empty() ? "" : ": " + run.header.status_reason())
+                << ")\n";
     }
     std::cout << launched.run_dir << "\n";
   }
   return launched.exit_code;
+}
+
+LaunchOptions launch_options(const po::variables_map& vm) {
+  LaunchOptions options;
+  if (vm.count("runs-dir")) options.runs_dir = vm["runs-dir"].as<std::string>();
+  options.stdout_to_stderr = vm.count("json") > 0;
+  options.rehash = rehash_from(vm);
+  set_distributed_options(vm, &options);
+  return options;
+}
+
+int run_program(const po::variables_map& vm, const Args& command) {
+  LaunchOptions options = launch_options(vm);
+  if (vm.count("set")) options.sets = vm["set"].as<std::vector<std::string>>();
+  if (vm.count("seed")) options.seed = seed_from(vm);
+  return report_launch(vm, command[0], launch_program(command, options));
+}
+
+// `repro run --nproc N --config FILE ...`: N ranks of `repro run --config FILE ...`, each the
+// built-in trainer in a process of its own; rank 0 records into the run directory chosen here.
+int run_job(const po::variables_map& vm, const Args& ours, const proto::RunConfig& config) {
+  LaunchOptions options = launch_options(vm);
+  if (!vm.count("runs-dir")) options.runs_dir = config.record().runs_dir();
+  options.run_name = config_run_name(config);
+  Args command{"run"};
+  for (const auto& a : without_distributed_flags(ours)) command.push_back(a);
+  return report_launch(vm, "repro run", launch_self(command, options));
 }
 
 }  // namespace
@@ -68,8 +98,10 @@ int run_program(const po::variables_map& vm, const Args& command) {
 int run_run(const Args& args) {
   const CommandSpec spec{
       "run",
-      "repro run --config FILE [--set path=value]... [--seed N] [--runs-dir DIR] [--rehash] [--json]\n"
-      "       repro run [--set path=value]... [--seed N] [--runs-dir DIR] [--rehash] [--json] -- PROGRAM [ARGS...]",
+      "repro run --config FILE [--set path=value]... [--seed N] [--runs-dir DIR] [--rehash] [--json] [JOB]\n"
+      "       repro run [--set path=value]... [--seed N] [--runs-dir DIR] [--rehash] [--json] [JOB] -- PROGRAM "
+      "[ARGS...]\n"
+      "  JOB: [--nproc N] [--nnodes M --node-rank R --master-addr HOST --master-port P] [--dist-timeout S]",
       "Trains the model of a config with the built-in trainer, deterministically: one master\n"
       "seed, deterministic algorithms, pinned threads (and CPU kernels, when the config pins\n"
       "them: the process then re-executes itself with ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA\n"
@@ -85,7 +117,13 @@ int run_run(const Args& args) {
       "Its stdout and stderr pass through (with --json its stdout goes to stderr); the run\n"
       "directory is printed last. `repro rerun` of the run relaunches it with the same seed and\n"
       "assignments. Exit: the program's exit status; 2 when PROGRAM does not exist or is not\n"
-      "executable, or a flag is bad (nothing is started); 3 when it exited without recording a run."};
+      "executable, or a flag is bad (nothing is started); 3 when it exited without recording a run.\n\n"
+      "With --nproc N (data-parallel, repro/distributed.h): starts N ranks on this machine, like\n"
+      "torchrun: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT (a free port) set, each\n"
+      "rank's output on stderr as \"[rank R] ...\". Rank 0 records the run directory, rank r its own\n"
+      "inside it (ranks/<r>). When a rank fails the others are stopped, and the exit status is that\n"
+      "rank's, named. Several machines: one launcher on each, with the same --nproc, --nnodes,\n"
+      "--master-addr (node 0's address) and --master-port, and --node-rank 0..M-1."};
   // Everything after the first "--" is the program's, never parsed here.
   const auto dashes = std::find(args.begin(), args.end(), "--");
   const Args ours(args.begin(), dashes);
@@ -102,6 +140,7 @@ int run_run(const Args& args) {
       "runs-dir", po::value<std::string>()->value_name("DIR"),
       "where to create the run directory (default: record.runs_dir of the config, \"runs\")");
   add_rehash_option(options);
+  add_distributed_options(options);
   po::variables_map vm;
   if (!parse_command(spec, options, {}, ours, vm)) return kExitOk;
   if (program) {
@@ -116,6 +155,7 @@ int run_run(const Args& args) {
   if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
   if (vm.count("seed")) overrides.push_back("seed=" + std::to_string(seed_from(vm)));
   const proto::RunConfig config = load_config(vm["config"].as<std::string>(), overrides);
+  if (LaunchOptions job; set_distributed_options(vm, &job)) return run_job(vm, ours, config);
   if (const auto pins = missing_pins(config.determinism()); !pins.empty()) reexecute_with_pins(pins);
 
   SessionOptions session;

@@ -93,6 +93,24 @@ std::string format_summary(const RunData& run) {
   row("argv", or_dash(internal::join(h.argv(), " ")));
   row("cwd", or_dash(h.cwd()));
   row("host, pid", or_dash(h.hostname()) + ", " + std::to_string(h.pid()));
+  if (h.has_distributed()) {
+    const auto& d = h.distributed();
+    row("distributed", "rank " + std::to_string(d.rank()) + " of " + std::to_string(d.world_size()) + ", " +
+                           d.backend() + " " + d.backend_version() + " via " + d.master_addr() + ":" +
+                           std::to_string(d.master_port()));
+    row("  sharding", d.sharding() + "; " + d.reduction() + " (" + std::to_string(d.bucket_bytes() >> 20) + " MiB)");
+    for (const auto& r : d.ranks()) {
+      row("  rank " + std::to_string(r.rank()), r.hostname() + ", pid " + std::to_string(r.pid()) + ", local rank " +
+                                                    std::to_string(r.local_rank()) + ", environment " +
+                                                    r.environment_digest().substr(0, 16));
+    }
+    for (const auto& m : d.environment_mismatches()) row("  differs", m);
+    if (d.rank() == 0 && d.world_size() > 1) {
+      row("  ranks",
+          (d.world_size() == 2 ? std::string("ranks/1") : "ranks/1 .. ranks/" + std::to_string(d.world_size() - 1)) +
+              " in this directory: each rank's own record");
+    }
+  }
   row("seed", std::to_string(h.seed()));
   if (!h.launcher().empty()) row("launcher", h.launcher());
   for (const auto& o : h.overrides()) row("  override", o);

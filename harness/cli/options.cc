@@ -124,6 +124,56 @@ bool rehash_from(const po::variables_map& vm) {
   return true;
 }
 
+namespace {
+const char* const kDistributedFlags[] = {"nproc", "nnodes", "node-rank", "master-addr", "master-port", "dist-timeout"};
+}
+
+void add_distributed_options(po::options_description& options) {
+  options.add_options()("nproc", po::value<int>()->value_name("N"),
+                        "data-parallel: start N ranks on this machine (repro/distributed.h; default 1)")(
+      "nnodes", po::value<int>()->value_name("M"),
+      "data-parallel: the job spans M machines, one launcher each (default 1)")(
+      "node-rank", po::value<int>()->value_name("R"), "data-parallel: this machine's place, 0..M-1 (default 0)")(
+      "master-addr", po::value<std::string>()->value_name("HOST"),
+      "data-parallel: where rank 0 serves the job's store (default 127.0.0.1)")(
+      "master-port", po::value<int>()->value_name("P"),
+      "data-parallel: its port (default: a free one; needed with --nnodes)")(
+      "dist-timeout", po::value<double>()->value_name("S"),
+      "data-parallel: seconds a rank waits to join or for a collective before it fails (default 30)");
+}
+
+bool set_distributed_options(const po::variables_map& vm, LaunchOptions* options) {
+  if (vm.count("nproc")) options->nproc = vm["nproc"].as<int>();
+  if (vm.count("nnodes")) options->nnodes = vm["nnodes"].as<int>();
+  if (vm.count("node-rank")) options->node_rank = vm["node-rank"].as<int>();
+  if (vm.count("master-addr")) options->master_addr = vm["master-addr"].as<std::string>();
+  if (vm.count("master-port")) options->master_port = vm["master-port"].as<int>();
+  if (vm.count("dist-timeout")) options->timeout_s = vm["dist-timeout"].as<double>();
+  return options->nproc != 1 || options->nnodes != 1 || vm.count("node-rank") || vm.count("master-port") ||
+         vm.count("master-addr");
+}
+
+Args without_distributed_flags(const Args& args) {
+  Args out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    bool ours = false;
+    for (const char* flag : kDistributedFlags) {
+      const std::string f = std::string("--") + flag;
+      if (args[i] == f) {
+        ours = true;
+        ++i;  // its value
+        break;
+      }
+      if (args[i].rfind(f + "=", 0) == 0) {
+        ours = true;
+        break;
+      }
+    }
+    if (!ours) out.push_back(args[i]);
+  }
+  return out;
+}
+
 void add_tolerance_flags(po::options_description& options) {
   options.add_options()("rtol", po::value<double>()->value_name("X"),
                         "relative tolerance on losses and metrics (default: the config's check.rtol, 0)")(

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "proto/run_config.pb.h"
 #include "repro/compare.h"
+#include "repro/launch.h"
 
 namespace repro::cli {
 
@@ -71,6 +72,15 @@ void add_rehash_option(po::options_description& options);
 // True when --rehash was given; then REPRO_REHASH=1 is also set in this process's environment,
 // so that the programs it starts digest again too.
 bool rehash_from(const po::variables_map& vm);
+
+// Data-parallel launch, like torchrun (repro/launch.h, LaunchOptions): --nproc N, --nnodes M,
+// --node-rank R, --master-addr HOST, --master-port P, --dist-timeout S.
+void add_distributed_options(po::options_description& options);
+// Sets those fields of `options` from the flags given; true when the launch is a job (--nproc
+// or --nnodes above 1). The library checks the ranges.
+bool set_distributed_options(const po::variables_map& vm, LaunchOptions* options);
+// `args` without those flags and their values (what each rank is started with).
+Args without_distributed_flags(const Args& args);
 
 // --rtol, --atol and --from-step (compare, rerun).
 void add_tolerance_flags(po::options_description& options);

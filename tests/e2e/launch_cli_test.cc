@@ -229,8 +229,12 @@ TEST(LaunchCliTest, ProgramThatRecordsNoRunIsAnInternalError) {
 TEST(LaunchCliTest, HelpShowsBothForms) {
   const auto r = run_repro({"run", "--help"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find(
-                "repro run [--set path=value]... [--seed N] [--runs-dir DIR] [--rehash] [--json] -- PROGRAM [ARGS...]"),
+  EXPECT_NE(
+      r.out.find(
+          "repro run [--set path=value]... [--seed N] [--runs-dir DIR] [--rehash] [--json] [JOB] -- PROGRAM [ARGS...]"),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("JOB: [--nproc N] [--nnodes M --node-rank R --master-addr HOST --master-port P]"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("--seed N"), std::string::npos) << r.out;

@@ -63,4 +63,8 @@ std::string config_to_text(const proto::RunConfig& config);
 // XXH3-128 of the config's deterministic binary serialization.
 std::string config_digest(const proto::RunConfig& config);
 
+// The name a run of `config` is given (its run id holds it): config.name, else the model kind
+// ("mlp", "cnn", "torchscript"), else "run".
+std::string config_run_name(const proto::RunConfig& config);
+
 }  // namespace repro

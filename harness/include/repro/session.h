@@ -206,11 +206,13 @@ class Session {
 
   // Records the module's parameters and buffers (names, shapes, dtypes), its printed
   // architecture and the initial digest; later digests cover the same tensors. Call after
-  // building the model and before training. `name` defaults to the module's own name().
-  // Several models (a GAN's generator and discriminator): watch each under its own name, or
-  // all at once with watch({{"generator", *g}, {"discriminator", *d}}). Digests then cover all
-  // of them, in watch order, and each one's is recorded too, so a comparison names the model
-  // whose parameters differ first. Watching a name again replaces that model.
+  // building the model and before training. In a data-parallel run every rank's initial digest
+  // is compared first (a rank that differs from rank 0 fails the run on every rank: Error
+  // (internal) naming it), then rank 0's tensors are broadcast (repro/distributed.h). `name` defaults to the module's
+  // own name(). Several models (a GAN's generator and discriminator): watch each under its own name, or all at once
+  // with watch({{"generator", *g}, {"discriminator", *d}}). Digests then cover all of them, in watch order, and each
+  // one's is recorded too, so a comparison names the model whose parameters differ first. Watching a name again
+  // replaces that model.
   void watch(const torch::nn::Module& module, const std::string& name = "");
   void watch(const std::vector<std::pair<std::string, std::reference_wrapper<const torch::nn::Module>>>& modules);
   // The same for tensors that are not one nn::Module (TorchScript, several modules): named
@@ -226,8 +228,23 @@ class Session {
   // step. Without it the window opens after record_step(step - 1), or at watch() for step 0.
   void begin_step(int64_t step, const torch::optim::Optimizer* optimizer = nullptr, const at::Tensor* batch = nullptr);
 
+  // Data-parallel runs (repro/distributed.h): after backward, before the optimizer's step,
+  // averages the watched trainable parameters' gradients over the ranks (buckets in
+  // registration order, sum, divide by the world size; a parameter without a gradient gets the
+  // average of zeros and the others' gradients) and copies rank 0's buffers to every rank. Does
+  // nothing in a single process, so a program calls it either way. Throws Error (internal) when a
+  // rank stopped or did not arrive within the job's timeout.
+  void synchronize();
+  // This process's rank and the job's number of ranks; 0 and 1 in a single process.
+  int rank() const;
+  int world_size() const;
+
   // Records one optimisation step. `loss` is a scalar tensor; its value is stored exactly as
-  // produced (float32 bits, or float64). Steps must increase. The parameter digest is added
+  // produced (float32 bits, or float64); in a data-parallel run the recorded loss (and each
+  // named value) is the mean over the ranks and this rank's own is StepRecord.local_loss; a
+  // parameter digest that is due is compared across the ranks (a rank out of step ends the run
+  // as failed on every rank, Error (internal) naming the rank and the step). Steps must
+  // increase. The parameter digest is added
   // every record.param_digest_every steps. Records reach the disk every record.flush_every
   // steps. When this process traces this step (repro/trace.h) the trace window closes first and
   // the trace is written; with REPRO_TRACE_STOP the step is recorded, the run is recorded as

@@ -357,6 +357,8 @@ void name_patched_files(const RunData& a, const RunData& b,
 std::vector<proto::Difference> header_differences(const proto::RunRecord& a, const proto::RunRecord& b,
                                                   const std::string& dir_a, const std::string& dir_b) {
   DifferenceList out;
+  // First: another world size explains a batch size that changed with it.
+  internal::add_distributed_differences(a, b, out);
   walk_config(a.config(), b.config(), "", out);
   internal::add_params_differences(a, b, out);
   internal::add_argv_differences(a, b, out);

@@ -42,6 +42,10 @@ void name_patched_files(const RunData& a, const RunData& b, google::protobuf::Re
 void add_params_differences(const proto::RunRecord& a, const proto::RunRecord& b, DifferenceList& out);
 void add_argv_differences(const proto::RunRecord& a, const proto::RunRecord& b, DifferenceList& out);
 
+// World size, backend, sharding and reduction rules, each rank's environment digest
+// (compare_distributed.cc); a single process reads as world size 1.
+void add_distributed_differences(const proto::RunRecord& a, const proto::RunRecord& b, DifferenceList& out);
+
 void add_environment_differences(const proto::Environment& a, const proto::Environment& b, DifferenceList& out);
 
 }  // namespace repro::internal

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "fleet/rank_launch.h"
 #include "proto/run_config.pb.h"
 #include "repro/config.h"
 #include "repro/error.h"
@@ -48,15 +49,41 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
     }
   }
   if (options.runs_dir.empty()) throw Error::usage("LaunchOptions::runs_dir: must not be empty");
+  if (options.nproc < 1 || options.nproc > 1024) {
+    throw Error::usage("--nproc: " + std::to_string(options.nproc) + " is not a number of ranks in 1..1024");
+  }
+  if (options.nnodes < 1 || options.nnodes > 1024) {
+    throw Error::usage("--nnodes: " + std::to_string(options.nnodes) + " is not a number of machines in 1..1024");
+  }
+  if (options.node_rank < 0 || options.node_rank >= options.nnodes) {
+    throw Error::usage("--node-rank: " + std::to_string(options.node_rank) + " is not in 0.." +
+                       std::to_string(options.nnodes - 1));
+  }
+  if (options.nnodes > 1 && options.master_port == 0) {
+    throw Error::usage("--master-port: needed with --nnodes " + std::to_string(options.nnodes) +
+                       " (every node's launcher must name the same port)");
+  }
+  if (options.master_port < 0 || options.master_port > 65535) {
+    throw Error::usage("--master-port: " + std::to_string(options.master_port) + " is not a port in 1..65535");
+  }
+  if (!(options.timeout_s > 0) || options.timeout_s > 86400) {
+    throw Error::usage("--dist-timeout: must be a number of seconds in (0, 86400]");
+  }
+  const bool job = options.nproc > 1 || options.nnodes > 1;
   internal::ChildSpec child;
   child.argv = command;
   child.argv[0] = program_path(command[0]);
   if (options.stdout_to_stderr) child.stdout_path = "-2";
 
   std::error_code ec;
-  const bool runs_dir_existed = fs::exists(options.runs_dir, ec);
-  internal::make_directories(options.runs_dir);
-  const std::string run_dir = options.runs_dir + "/" + internal::make_run_id(fs::path(command[0]).filename().string());
+  const bool runs_dir_existed = !options.run_dir.empty() || fs::exists(options.runs_dir, ec);
+  if (options.run_dir.empty()) internal::make_directories(options.runs_dir);
+  const std::string run_dir =
+      !options.run_dir.empty()
+          ? options.run_dir
+          : options.runs_dir + "/" +
+                internal::make_run_id(options.run_name.empty() ? fs::path(command[0]).filename().string()
+                                                               : options.run_name);
   internal::ChildEnvironment env;
   env.run_dir = run_dir;
   env.seed = options.seed;
@@ -67,25 +94,47 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
   spdlog::debug("launching {} into {}", child.argv[0], run_dir);
 
   LaunchResult result;
-  const pid_t pid = internal::spawn(child);
   // A Ctrl-C reaches the program too: it records its run as interrupted; we wait and report.
   struct sigaction ignore {
   }, old_int{};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   sigaction(SIGINT, &ignore, &old_int);
-  result.exit_code = internal::wait_child(pid);
+  if (job) {
+    LaunchOptions layout = options;
+    if (layout.master_port == 0) layout.master_port = internal::free_local_port();
+    result.exit_code = internal::run_ranks(child, layout, &result.failed);
+  } else {
+    result.exit_code = internal::wait_child(internal::spawn(child));
+  }
   sigaction(SIGINT, &old_int, nullptr);
+  if (job && options.node_rank > 0) {  // rank 0, on node 0, records the directory
+    result.run_dir = run_dir;
+    return result;
+  }
   if (!fs::exists(fs::path(run_dir) / "record.pb")) {
+    if (!options.run_dir.empty()) throw Error::internal(run_dir + ": no run record after the launch");
     // Nothing left behind that looks like a run: an empty run directory goes, and the runs
     // directory too when this call made it (fs::remove leaves a directory that is not empty).
     fs::remove(run_dir, ec);
     if (!runs_dir_existed) fs::remove(options.runs_dir, ec);
+    if (!result.failed.empty()) {  // a job that ended before rank 0 recorded: name the rank
+      const std::string why = "the job ended before it recorded a run: " + result.failed;
+      if (result.exit_code == kExitBadInput) throw Error::usage(why);
+      if (result.exit_code == kExitIo) throw Error::io(why);
+      throw Error::internal(why);
+    }
     throw Error::internal(command[0] + " exited with status " + std::to_string(result.exit_code) +
                           " without recording a run in " + run_dir + " (does it construct a repro::Session?)");
   }
   result.run_dir = run_dir;
   return result;
+}
+
+LaunchResult launch_self(const std::vector<std::string>& args, const LaunchOptions& options) {
+  std::vector<std::string> command{internal::self_executable()};
+  command.insert(command.end(), args.begin(), args.end());
+  return launch_program(command, options);
 }
 
 }  // namespace repro

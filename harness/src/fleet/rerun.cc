@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fleet/rank_launch.h"
 #include "repro/compare.h"
 #include "repro/config.h"
 #include "repro/data.h"
@@ -235,7 +236,17 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
     child.argv = internal::repro_run_argv(child.argv[0], config_file, {});
   }
   spdlog::info("rerunning {} in a fresh process into {}", h.run_id(), run_dir);
-  result.exit_code = internal::wait_child(internal::spawn(child));
+  if (h.distributed().world_size() > 1) {
+    // A data-parallel run is relaunched with its world size, every rank on this machine.
+    LaunchOptions layout;
+    layout.nproc = h.distributed().world_size();
+    layout.master_port = internal::free_local_port();
+    std::string failed;
+    result.exit_code = internal::run_ranks(child, layout, &failed);
+    if (!failed.empty()) spdlog::warn("the rerun's {}", failed);
+  } else {
+    result.exit_code = internal::wait_child(internal::spawn(child));
+  }
   if (!config_file.empty()) fs::remove(config_file);
   if (!fs::exists(fs::path(run_dir) / "record.pb")) {
     // A child that could not write (exit 4) is an I/O failure here too: one rule for I/O.

@@ -199,3 +199,15 @@ std::string config_digest(const proto::RunConfig& config) {
 }
 
 }  // namespace repro
+
+namespace repro {
+
+std::string config_run_name(const proto::RunConfig& config) {
+  return !config.name().empty()             ? config.name()
+         : config.model().has_cnn()         ? "cnn"
+         : config.model().has_mlp()         ? "mlp"
+         : config.model().has_torchscript() ? "torchscript"
+                                            : "run";
+}
+
+}  // namespace repro

@@ -56,7 +56,11 @@ Session::Session(proto::RunConfig config, SessionOptions options) : impl_(std::m
   }
   if (!options.resume_dir.empty()) {
     s.options = std::move(options);
-    internal::ReopenedRun r = internal::reopen_run(s.options.resume_dir, config, s.options.strict_resume);
+    s.join_job();  // a resumed rank r continues <run dir>/ranks/<r>
+    if (s.group && s.group->rank() > 0) s.options.resume_dir += "/ranks/" + std::to_string(s.group->rank());
+    internal::AgreeOnStep agree;
+    if (s.group) agree = [&s](int64_t step) { return s.agree_on_step(step); };
+    internal::ReopenedRun r = internal::reopen_run(s.options.resume_dir, config, s.options.strict_resume, agree);
     s.config = std::move(r.config);
     s.header = std::move(r.header);
     s.writer = std::move(r.writer);
@@ -96,17 +100,13 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
 
   proto::Environment env;
   *s.header.mutable_determinism() = apply_determinism(config.determinism(), config.seed(), &env);
+  s.join_job();  // after the pins, before any work the ranks must agree on
   auto* torch_seed = s.header.add_seeds();
   torch_seed->set_purpose("torch.default");
   torch_seed->set_seed(derive_seed(config.seed(), "torch.default"));
 
-  const std::string name = !config.name().empty()             ? config.name()
-                           : config.model().has_cnn()         ? "cnn"
-                           : config.model().has_mlp()         ? "mlp"
-                           : config.model().has_torchscript() ? "torchscript"
-                                                              : "run";
   auto& h = s.header;
-  h.set_run_id(internal::make_run_id(name));
+  h.set_run_id(internal::make_run_id(config_run_name(config)));
   h.set_started_at(internal::utc_now_rfc3339());
   const auto argv = s.options.argv.empty() ? internal::process_argv() : s.options.argv;
   for (const auto& a : argv) h.add_argv(a);
@@ -129,6 +129,7 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   if (const char* of = std::getenv(internal::kEnvRerunOf)) h.set_rerun_of(of);
   h.set_status(proto::RUNNING);
   s.config = std::move(config);
+  s.describe_job(env);
 
   std::string dir = s.options.run_dir;
   if (dir.empty()) {
@@ -138,6 +139,7 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
     const std::string runs = s.options.runs_dir.empty() ? s.config.record().runs_dir() : s.options.runs_dir;
     dir = runs + "/" + h.run_id();
   }
+  dir = s.rank_run_dir(dir);
   // The record must read back: facts of the system keep their bad bytes escaped, text the user
   // chose (command line, paths, config values) must be UTF-8, before the run directory exists.
   internal::escape_invalid_text(h.mutable_environment());
@@ -152,6 +154,7 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
   const fs::path parent = fs::path(dir).parent_path();
   s.created_runs_dir = !parent.empty() && !fs::exists(parent, ec);
   s.writer = RunWriter::create(dir, h);
+  s.job_dir_created();
   if (!code_patch.empty() && !internal::write_code_patch(s.writer->dir(), code_patch, h.mutable_code())) {
     s.write_header();
   }
@@ -291,6 +294,15 @@ void Session::watch(const NamedTensors& parameters, const NamedTensors& buffers,
   }
   if (!file.path().empty()) *model->mutable_file() = file;
   for (const auto& w : s.models) *s.header.add_models() = w.identity;
+  if (s.group) {
+    try {
+      s.check_ranks_agree(digest_tensors(s.watched), "before the first step (model " + name + ")");
+    } catch (const Error& e) {
+      s.end(proto::FAILED, e.what());
+      throw;
+    }
+    s.broadcast_watched();
+  }
   s.write_header();
   if (s.trace && s.trace->request().step == 0 && s.last_step < 0) s.open_trace(nullptr, nullptr);
 }
@@ -363,20 +375,29 @@ void Session::Impl::record(int64_t step, const at::Tensor& loss, const NamedValu
   if (traced) s.trace->close(loss, extras.batch);  // before this call's own ops
   proto::StepRecord r;
   r.set_step(step);
-  if (loss.scalar_type() == at::kDouble) {
-    r.set_loss_f64(loss.item<double>());
+  auto exact = [](const at::Tensor& value, proto::NamedValue* v) {
+    if (value.scalar_type() == at::kDouble) {
+      v->set_f64(value.item<double>());
+    } else {
+      v->set_f32(value.item<float>());
+    }
+  };
+  // A data-parallel run records the mean over the ranks (the same bits on every rank).
+  const at::Tensor recorded = group ? mean_over_ranks(loss) : loss;
+  if (group) {
+    r.mutable_local_loss()->set_name("rank" + std::to_string(group->rank()) + "/loss");
+    exact(loss, r.mutable_local_loss());
+  }
+  if (recorded.scalar_type() == at::kDouble) {
+    r.set_loss_f64(recorded.item<double>());
   } else {
-    r.set_loss_f32(loss.item<float>());
+    r.set_loss_f32(recorded.item<float>());
   }
   if (values != nullptr) {
     for (const auto& [name, value] : *values) {
       auto* v = r.add_values();
       v->set_name(name);
-      if (value.scalar_type() == at::kDouble) {
-        v->set_f64(value.item<double>());
-      } else {
-        v->set_f32(value.item<float>());
-      }
+      exact(group ? mean_over_ranks(value) : value, v);
     }
   }
   if (extras.lr >= 0) r.set_lr(extras.lr);
@@ -386,6 +407,14 @@ void Session::Impl::record(int64_t step, const at::Tensor& loss, const NamedValu
   if (every > 0 && step % every == 0 && !s.watched.empty()) {
     r.set_param_digest(digest_tensors(s.watched));
     for (auto& d : model_digests()) *r.add_model_digests() = std::move(d);
+  }
+  std::string out_of_step;  // a data-parallel rank whose parameters left rank 0's
+  if (group && !r.param_digest().empty()) {
+    try {
+      check_ranks_agree(r.param_digest(), "step " + std::to_string(step));
+    } catch (const Error& e) {
+      out_of_step = e.what();
+    }
   }
   if (s.config.record().batch_digest() && extras.batch != nullptr) r.set_batch_digest(digest_tensor(*extras.batch));
   r.set_elapsed_s(std::chrono::duration<double>(std::chrono::steady_clock::now() - s.start).count());
@@ -398,6 +427,10 @@ void Session::Impl::record(int64_t step, const at::Tensor& loss, const NamedValu
     s.writer->flush();
     if (s.header_dirty) s.write_header();
   }
+  if (!out_of_step.empty()) {
+    s.end(proto::FAILED, out_of_step);  // the step is recorded, with its digest
+    throw Error::internal(out_of_step);
+  }
   if (traced && s.trace->request().stop) {
     const std::string reason = "stopped after the trace window at step " + std::to_string(step);
     spdlog::info("run {} {}", s.header.run_id(), reason);
@@ -407,7 +440,7 @@ void Session::Impl::record(int64_t step, const at::Tensor& loss, const NamedValu
     std::fflush(nullptr);
     throw TraceWindowClosed(reason, step);
   }
-  guard_nonfinite(step, loss, values, extras.grad_norm);
+  guard_nonfinite(step, recorded, values, extras.grad_norm);
   if (s.trace && s.trace->request().step == step + 1) s.open_trace(nullptr, nullptr);
   if (const int sig = g_signal.load(); sig != 0 && s.options.handle_signals) {
     const std::string name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
@@ -501,7 +534,18 @@ std::optional<CheckpointState> Session::resume(torch::optim::Optimizer* optimize
 
 bool Session::resumed() const { return impl_->resumed; }
 
-void Session::finish() { impl_->end(proto::FINISHED, ""); }
+void Session::finish() {
+  auto& s = *impl_;
+  if (s.group && !s.ended && !s.watched.empty()) {
+    try {
+      s.check_ranks_agree(digest_tensors(s.watched), "at the end");
+    } catch (const Error& e) {
+      s.end(proto::FAILED, e.what());
+      throw;
+    }
+  }
+  s.end(proto::FINISHED, "");
+}
 
 void Session::fail(const std::string& reason) { impl_->end(proto::FAILED, reason); }
 

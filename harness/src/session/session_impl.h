@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "dist/process_group.h"
 #include "proto/run_config.pb.h"
 #include "proto/run_record.pb.h"
 #include "repro/digest.h"
@@ -59,12 +60,25 @@ struct Session::Impl {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   double startup_s = internal::process_age_s();  // at `start`: the record's startup_s
   std::unique_ptr<internal::TraceWindow> trace;  // REPRO_TRACE_STEP: the step this process traces
+  // One rank of a data-parallel job (repro/distributed.h); null for a single process.
+  std::unique_ptr<internal::ProcessGroup> group;
   struct sigaction old_int {
   }, old_term{};
 
   // Tracks the command line's files and directories (SessionOptions::track_argv) once the run
   // directory exists (session_data.cc).
   void track_command_line();
+
+  // Data-parallel jobs (session_distributed.cc); each does nothing in a single process.
+  void join_job();                                   // WORLD_SIZE set: join the process group
+  void describe_job(const proto::Environment& env);  // header.distributed, from every rank
+  std::string rank_run_dir(const std::string& dir);  // rank r > 0: <rank 0's dir>/ranks/<r>
+  void job_dir_created();                            // rank 0: tells the others its directory
+  // Error (internal) naming the ranks whose `digest` differs from rank 0's, `when` ("step 40").
+  void check_ranks_agree(const std::string& digest, const std::string& when);
+  void broadcast_watched();                                 // rank 0's watched tensors on every rank
+  std::pair<int64_t, int64_t> agree_on_step(int64_t step);  // least and greatest over the ranks
+  at::Tensor mean_over_ranks(const at::Tensor& value);      // sum over the ranks / W (group set)
 
   void write_header() {
     writer->write_header(header);

@@ -4,7 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -91,7 +93,8 @@ void check_resume_differences(const std::string& dir, const std::vector<std::str
   }
 }
 
-ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested, bool strict) {
+ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested, bool strict,
+                       const AgreeOnStep& agree) {
   read_run(dir);  // a missing or corrupt run is an input error before anything is created in it
   const ResumeLock lock(dir);
   const RunData run = read_run(dir);
@@ -126,22 +129,43 @@ ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested
   check_resume_differences(dir, differences, strict);
 
   const auto files = list_checkpoints(dir);
-  for (auto it = files.rbegin(); it != files.rend() && r.checkpoint_path.empty(); ++it) {
-    try {
-      std::string payload = read_checkpoint_file(it->path);
-      const CheckpointCounts counts = read_checkpoint_counts(payload, it->path).second;
-      if (counts.steps_recorded > static_cast<int64_t>(run.steps.size()) ||
-          counts.evals_recorded > static_cast<int64_t>(run.evals.size())) {
-        throw Error::input(it->path + ": checkpoint is ahead of the recorded steps (" +
-                           std::to_string(counts.steps_recorded) + " > " + std::to_string(run.steps.size()) + ")");
+  // The newest checkpoint after at most `limit` steps that verifies; its step, 0 for none.
+  const auto pick = [&](int64_t limit) -> int64_t {
+    r.checkpoint_path.clear();
+    r.checkpoint_payload.clear();
+    r.counts = {};
+    for (auto it = files.rbegin(); it != files.rend() && r.checkpoint_path.empty(); ++it) {
+      if (it->step > limit) continue;
+      try {
+        std::string payload = read_checkpoint_file(it->path);
+        const CheckpointCounts counts = read_checkpoint_counts(payload, it->path).second;
+        if (counts.steps_recorded > static_cast<int64_t>(run.steps.size()) ||
+            counts.evals_recorded > static_cast<int64_t>(run.evals.size())) {
+          throw Error::input(it->path + ": checkpoint is ahead of the recorded steps (" +
+                             std::to_string(counts.steps_recorded) + " > " + std::to_string(run.steps.size()) + ")");
+        }
+        r.checkpoint_path = it->path;
+        r.checkpoint_payload = std::move(payload);
+        r.counts = counts;
+        return it->step;
+      } catch (const Error& e) {
+        const std::string why = e.what();
+        if (std::find(event.skipped_checkpoints().begin(), event.skipped_checkpoints().end(), why) ==
+            event.skipped_checkpoints().end()) {
+          spdlog::warn("skipping checkpoint {}", why);
+          event.add_skipped_checkpoints(why);
+        }
       }
-      r.checkpoint_path = it->path;
-      r.checkpoint_payload = std::move(payload);
-      r.counts = counts;
-    } catch (const Error& e) {
-      spdlog::warn("skipping checkpoint {}", e.what());
-      event.add_skipped_checkpoints(e.what());
     }
+    return 0;
+  };
+  int64_t step = pick(INT64_MAX);
+  // The ranks of a job continue from one step: each offers its newest, all take the least,
+  // and again until every rank holds a checkpoint of that step (or none has one).
+  while (agree) {
+    const auto [least, greatest] = agree(step);
+    if (least == greatest) break;
+    step = pick(least);
   }
   if (r.checkpoint_path.empty()) {
     spdlog::warn("{}: no valid checkpoint: starting again from step 0 in the same directory", dir);

@@ -2,8 +2,11 @@
 // (SessionOptions::resume_dir).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "proto/run_config.pb.h"
@@ -36,10 +39,16 @@ struct ReopenedRun {
 //     difference is a warning, and with `strict` an Error (usage) naming them, before anything
 //     in `dir` changes;
 //  4. picks the newest checkpoint that verifies; each newer corrupt one is named in a warning;
-//     none: the run starts again from step 0 in the same directory (said in a warning);
+//     none: the run starts again from step 0 in the same directory (said in a warning). With
+//     `agree` (a rank of a data-parallel job), the step picked is handed to it and it returns
+//     the least and the greatest of every rank's; until they are equal, this rank takes its
+//     newest valid checkpoint at or below the least and offers that (0: none, start again);
+//  5. cuts steps.bin and evals.bin back to the checkpoint and rewrites the header.
 //  5. cuts steps.bin and evals.bin back to the checkpoint and rewrites the header.
 // Throws Error (input) for a directory that is not a run or a corrupt stream.
-ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested, bool strict);
+using AgreeOnStep = std::function<std::pair<std::int64_t, std::int64_t>(std::int64_t step)>;
+ReopenedRun reopen_run(const std::string& dir, const proto::RunConfig& requested, bool strict,
+                       const AgreeOnStep& agree = {});
 
 // Step 3 of reopen_run, given its lines ("<fact>: <recorded> -> <now>"): warns "resume:
 // environment differs from the recorded run: <line>" for each; with `strict` and any line,

@@ -12,6 +12,7 @@
 #include <new>
 #include <string>
 
+#include "repro/distributed.h"
 #include "repro/error.h"
 #include "run/builtins.h"
 #include "session/progress.h"
@@ -49,10 +50,14 @@ void run_loop(const proto::RunConfig& config, Session& session, const models::Bu
   for (const auto& [name, p] : model->named_parameters()) params.push_back(p);
   auto optimizer = internal::make_optimizer(config.optimizer(), params);
 
-  const int64_t n_train = s.train_x.size(0), batch = train_cfg.batch_size();
-  if (batch > n_train) {
-    throw Error::usage("train.batch_size: " + std::to_string(batch) + " is larger than the training split (" +
-                       std::to_string(n_train) + " samples)");
+  // A data-parallel job steps through one order in global batches of world x batch samples and
+  // this rank takes its share of each (repro/distributed.h, shard).
+  const int world = session.world_size(), rank = session.rank();
+  const int64_t n_train = s.train_x.size(0), batch = train_cfg.batch_size(), global_batch = batch * world;
+  if (global_batch > n_train) {
+    throw Error::usage("train.batch_size: " + std::to_string(batch) +
+                       (world > 1 ? " x " + std::to_string(world) + " ranks" : std::string()) +
+                       " is larger than the training split (" + std::to_string(n_train) + " samples)");
   }
   auto epoch_order = [&](int64_t e) {
     return config.data().shuffle()
@@ -75,14 +80,14 @@ void run_loop(const proto::RunConfig& config, Session& session, const models::Bu
   const int64_t every = train_cfg.checkpoint_every();
   model->train(true);
   for (int64_t step = first_step; step < train_cfg.steps(); ++step) {
-    if (pos + batch > n_train) {  // next epoch; the incomplete tail is dropped
+    if (pos + global_batch > n_train) {  // next epoch; the incomplete tail is dropped
       ++epoch;
       pos = 0;
       order = epoch_order(epoch);
       session.record_epoch_order(epoch, order);
     }
-    const at::Tensor idx = order.slice(0, pos, pos + batch);
-    pos += batch;
+    const at::Tensor idx = shard(order.slice(0, pos, pos + global_batch), rank, world);
+    pos += global_batch;
     const at::Tensor x = s.train_x.index_select(0, idx), y = s.train_y.index_select(0, idx);
     const double lr = internal::scheduled_lr(config.optimizer(), step, train_cfg.steps());
     for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
@@ -95,6 +100,7 @@ void run_loop(const proto::RunConfig& config, Session& session, const models::Bu
     }
     const at::Tensor loss = at::cross_entropy_loss(logits, y);
     loss.backward();
+    session.synchronize();  // a data-parallel job: gradients averaged, buffers from rank 0
     StepExtras extras;
     extras.lr = lr;
     extras.grad_norm = internal::grad_norm(params);

@@ -52,6 +52,12 @@ inline constexpr char kEnvLogLevel[] = "REPRO_LOG_LEVEL";
 // write_file_atomic and the record streams' flush (injected_write_failure, util/fileutil.h).
 inline constexpr char kEnvFaultEnospc[] = "REPRO_FAULT_ENOSPC";
 
+// Data-parallel jobs (repro/distributed.h): seconds every wait of a rank may take (the join,
+// each collective). Set by the rank launcher (fleet/rank_launch.cc) from --dist-timeout, or by
+// the user; read by rank_environment (dist/rank_environment.cc). The job's other variables
+// (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) are torchrun's, read there too.
+inline constexpr char kEnvDistTimeout[] = "REPRO_DIST_TIMEOUT_S";
+
 // Not read by the harness: REPRO_PROTOC (the protoc that tools/plotlib uses).
 
 }  // namespace repro::internal

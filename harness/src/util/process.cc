@@ -107,6 +107,10 @@ pid_t spawn(const ChildSpec& spec) {
       const int fd = open(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) dup2(fd, STDERR_FILENO);
     }
+    if (spec.output_fd >= 0) {
+      dup2(spec.output_fd, STDOUT_FILENO);
+      dup2(spec.output_fd, STDERR_FILENO);
+    }
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) _exit(126);

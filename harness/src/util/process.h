@@ -17,6 +17,7 @@ struct ChildSpec {
   std::string cwd;                         // empty: inherit
   std::string stdout_path;                 // empty: inherit; "-2": our stderr
   std::string stderr_path;                 // empty: inherit
+  int output_fd = -1;                      // >= 0: stdout and stderr both go here (over the paths)
 };
 
 // Throws Error (input) "<what>: <path> does not exist" or "<what>: <path> is not an executable
