@@ -14,7 +14,7 @@ namespace repro::cli {
 int run_trace(const Args& args) {
   const CommandSpec spec{
       "trace",
-      "repro trace RUN_A [RUN_B] [--step K] [--knobs] [--dump] [--json]\n"
+      "repro trace RUN_A [RUN_B] [--step K] [--rank R] [--knobs] [--dump] [--json]\n"
       "                  [--allow-data-change] [--allow-model-change] [--allow-changed-code]",
       "Re-executes runs in fresh processes (as `repro rerun` does) with every ATen op of one step\n"
       "recorded — forward, backward and optimizer step, inputs and outputs digested — and the state\n"
@@ -31,12 +31,17 @@ int run_trace(const Args& args) {
       "that differ between the runs, else intra/inter-op threads, deterministic algorithms, CPU\n"
       "capability) and names the setting that makes it compute run B's numbers.\n"
       "--dump traces one run's step K and prints its op stream, one line per op.\n"
-      "Traces are kept in <run>/traces/step-K*.trace. Each re-execution runs steps 0..K only.\n"
+      "A data-parallel run (repro run --nproc N) is re-executed with all its ranks; rank R (default\n"
+      "0) is traced, its collectives recorded as ops (c10d::allreduce, c10d::broadcast). A collective\n"
+      "whose inputs are the same and whose result differs is named: another rank's values differ;\n"
+      "trace that rank with --rank.\n"
+      "Traces are kept in <run>/traces/step-K*[-rankR].trace. Each re-execution runs steps 0..K only.\n"
       "Exit: 0 the step is the same in both, 1 a difference was found, 2 bad input."};
   po::options_description options("options");
   options.add_options()("run-a", po::value<std::string>()->value_name("RUN_A"), "the run")(
       "run-b", po::value<std::string>()->value_name("RUN_B"), "the run it is compared with")(
       "step", po::value<int64_t>()->value_name("K"), "the step to trace (default: first divergent step)")(
+      "rank", po::value<int>()->value_name("R"), "the rank of a data-parallel run to trace (default 0)")(
       "knobs", "also find which numerics setting flips the step's bits")(
       "dump", "trace RUN_A's step K and print its op stream");
   add_allow_options(options);
@@ -50,6 +55,10 @@ int run_trace(const Args& args) {
   if (vm.count("step")) {
     opts.step = vm["step"].as<int64_t>();
     if (opts.step < 0) throw Error::usage("--step: " + std::to_string(opts.step) + " is negative");
+  }
+  if (vm.count("rank")) {
+    opts.rank = vm["rank"].as<int>();
+    if (opts.rank < 0) throw Error::usage("--rank: " + std::to_string(opts.rank) + " is negative");
   }
   opts.knobs = vm.count("knobs") > 0;
   set_allow_options(vm, &opts);

@@ -39,6 +39,7 @@ TEST(EnvNamesTest, NamesAreTheDocumentedOnes) {
   EXPECT_STREQ(internal::kEnvTraceFile, "REPRO_TRACE_FILE");
   EXPECT_STREQ(internal::kEnvTraceStop, "REPRO_TRACE_STOP");
   EXPECT_STREQ(internal::kEnvTraceSet, "REPRO_TRACE_SET");
+  EXPECT_STREQ(internal::kEnvTraceRank, "REPRO_TRACE_RANK");
   EXPECT_STREQ(internal::kEnvLogLevel, "REPRO_LOG_LEVEL");
   EXPECT_STREQ(internal::kEnvDistTimeout, "REPRO_DIST_TIMEOUT_S");
 }

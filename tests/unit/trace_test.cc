@@ -9,6 +9,7 @@
 #include "repro/error.h"
 #include "repro/trace.h"
 #include "testutil.h"
+#include "trace/trace_window.h"
 
 namespace repro {
 namespace {
@@ -226,6 +227,59 @@ TEST(TraceRecorderTest, RecordsOutermostOpsWithInputsBeforeMutation) {
   TraceRecorder again({});
   (void)(x + 1);
   EXPECT_EQ(again.finish({}).ops_size(), 1);
+}
+
+// A collective recorded by ExternalOp: one op in the stream, its inputs taken before the call
+// and its outputs after, with the phase of the ops around it; nothing outside a window, and an
+// asynchronous RecordFunction (c10d's around its work) neither records nor leaves a scope.
+TEST(TraceRecorderTest, ExternalOpIsOneOpWithInputsBeforeAndOutputsAfter) {
+  at::Tensor bucket = at::ones({5});
+  {
+    internal::ExternalOp outside("c10d::allreduce", {bucket});  // no window: nothing recorded
+    outside.finish({bucket});
+  }
+  TraceRecorder recorder({});
+  at::Tensor w = at::ones({5}).requires_grad_(true);
+  (w * 2).sum().backward();
+  {
+    at::RecordFunction async(at::RecordScope::USER_SCOPE);
+    async._setAsync();
+    async.before("gloo:all_reduce");
+    internal::ExternalOp collective("c10d::allreduce", {bucket});
+    bucket.mul_(3);  // what the other ranks' sum does, outside ATen: not recorded by itself
+    collective.finish({bucket});
+    async.end();
+  }
+  (void)(bucket + 1);
+  const proto::Trace t = recorder.finish({});
+  int found = -1;
+  for (int i = 0; i < t.ops_size(); ++i) {
+    if (t.ops(i).name() == "c10d::allreduce") found = i;
+    EXPECT_NE(t.ops(i).name(), "aten::mul_");  // inside the collective
+  }
+  ASSERT_GE(found, 0) << t.DebugString();
+  const auto& op = t.ops(found);
+  EXPECT_EQ(op.phase(), proto::UPDATE);
+  ASSERT_EQ(op.inputs_size(), 1);
+  EXPECT_EQ(op.inputs(0).digest(), digest_tensor(at::ones({5})));
+  EXPECT_EQ(op.outputs(0).digest(), digest_tensor(at::full({5}, 3.0)));
+  ASSERT_EQ(found + 1, t.ops_size() - 1);
+  EXPECT_EQ(t.ops(found + 1).name(), "aten::add");
+  EXPECT_EQ(t.ops(found + 1).scope(), "");  // the async scope did not stay open
+}
+
+TEST(AlignTracesTest, CollectiveWithSameInputsAndOtherResultNamesAnotherRank) {
+  auto ops = kOps;
+  ops.insert(ops.begin() + 2, op("c10d::allreduce", {"g"}, {"sum"}, proto::UPDATE));
+  auto b = ops;
+  b[2].mutable_outputs(0)->set_digest("sum2");
+  const auto r = align_traces(trace(ops), trace(b));
+  EXPECT_EQ(r.verdict(), proto::OTHER_RANK);
+  EXPECT_EQ(r.op_index(), 2);
+  EXPECT_EQ(r.summary(),
+            "op 2 c10d::allreduce (update): this rank's inputs are identical, the result differs — another rank "
+            "contributed other values (trace the other ranks: --rank R)");
+  EXPECT_NE(format_trace_report(r).find("verdict: input from another rank"), std::string::npos);
 }
 
 // A TorchScript module's ops come through boxed calls, whose stack holds more than the op's

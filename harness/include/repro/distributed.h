@@ -52,7 +52,7 @@
 // the same bits every time. Buffers (BatchNorm running statistics) are then broadcast from rank
 // 0, so that every rank enters the next step with rank 0's: what DDP's broadcast_buffers does
 // at the next forward. DDP instead divides each gradient by W before the sum; for W a power of
-// two the division is exact and both give the same bits (README, "Distributed runs").
+// two the division is exact and both give the same bits (README, "Data-parallel runs").
 //
 // Records. Rank 0 records the run directory; rank r > 0 records a complete run directory of its
 // own at <run dir>/ranks/<r> (steps, evaluations, checkpoints). Each step's loss is the mean of
@@ -62,6 +62,9 @@
 // environments differ from rank 0's are listed. Whenever a parameter digest is due
 // (record.param_digest_every, and at finish()), the ranks' digests are compared; a rank that
 // fell out of step is named with the step and the run fails on every rank.
+//
+// Tracing (repro/trace.h). `repro trace` re-executes a data-parallel run with all its ranks and
+// traces one (--rank, default 0); the all-reduce and the broadcasts are ops of its trace.
 #pragma once
 
 #include <cstdint>

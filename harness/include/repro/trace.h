@@ -42,6 +42,20 @@
 //   REPRO_TRACE_SET=A;B;...  config assignments (as `repro run --set`), applied to the config
 //                            a new Session is given before anything else: `--knobs` changes
 //                            determinism.* settings this way.
+//   REPRO_TRACE_RANK=R       in a data-parallel job (repro/distributed.h): only rank R records
+//                            the window and writes the file; every rank opens and closes it at
+//                            the same step and stops there with REPRO_TRACE_STOP, so that the
+//                            ranks' collectives still meet. Unset: every rank that traces writes
+//                            the file (give each its own REPRO_TRACE_FILE).
+//
+// Collectives. The gradient all-reduce and the broadcasts of a data-parallel Session
+// (Session::synchronize) run on Gloo's threads, outside ATen's dispatcher; the window records
+// each as one op of its own, "c10d::allreduce" (inputs: this rank's bucket as it goes in;
+// outputs: the sum over the ranks, before the division by the world size, which is the
+// aten::div_ after it) or "c10d::broadcast" (inputs: this rank's bucket; outputs: rank 0's
+// values), with the phase of the ops around it. A collective whose inputs are identical and
+// whose outputs differ means another rank contributed other values: align_traces says so, and
+// tracing that rank (TraceOptions::rank) shows where they came from.
 // The trace file is a framed stream of proto::TraceFrame (proto/trace.proto), written
 // atomically when the window closes: the start (state), each op, the end (loss, op count).
 #pragma once
@@ -57,12 +71,13 @@
 namespace repro {
 
 // The window a process was asked to trace (the variables above); nullopt when REPRO_TRACE_STEP
-// is unset. Throws Error (usage) naming the variable for a bad step or a missing file.
+// is unset. Throws Error (usage) naming the variable for a bad step or rank, or a missing file.
 struct TraceRequest {
   int64_t step = 0;
   std::string file;
   bool stop = false;
   std::vector<std::string> overrides;  // REPRO_TRACE_SET, split at ';'
+  int rank = -1;                       // REPRO_TRACE_RANK; -1: unset (any rank records)
 };
 std::optional<TraceRequest> trace_request_from_env();
 
@@ -96,7 +111,8 @@ proto::Trace read_trace(const std::string& path);
 // the state entering the step first (which parts differ), then the ops in order: different op
 // names or input/output counts → SEQUENCE_MISMATCH; inputs differ → EXTERNAL_INPUT (no earlier
 // output differed, so the difference came from outside ATen); outputs differ with identical
-// inputs → NONDETERMINISTIC_OP. Fills every field of the report but run/trace paths and knobs.
+// inputs → NONDETERMINISTIC_OP, or OTHER_RANK for a collective (c10d::*). Fills every field of the report but run/trace
+// paths and knobs.
 proto::TraceReport align_traces(const proto::Trace& a, const proto::Trace& b);
 
 // True when both traces have the same ops with the same output digests (the step computed the
@@ -122,6 +138,11 @@ struct TraceOptions {
   bool allow_data_change = false;
   bool allow_model_change = false;
   bool allow_changed_code = false;
+  // A data-parallel run is re-executed with its world size (repro/rerun.h) and traced on this
+  // rank (0 .. world size - 1; else Error (usage)); its trace files are named
+  // step-<K>[-<label>]-rank<R>.trace for a rank other than 0. The records compared to choose the
+  // step are rank 0's (the recorded loss is the mean over the ranks, the same on every rank).
+  int rank = 0;
 };
 
 // Traces step K of `a` and of `b` (b null: of a second fresh execution of `a`) and aligns them.

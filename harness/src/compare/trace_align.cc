@@ -121,6 +121,14 @@ proto::TraceReport align_traces(const proto::Trace& a, const proto::Trace& b) {
     if (!out.empty() || out_layout) {
       set_ops();
       for (int k : out) r.add_differing_outputs(k);
+      if (x.name().rfind("c10d::", 0) == 0) {
+        // A collective's result is the other ranks' values too (repro/trace.h, "Collectives").
+        r.set_verdict(proto::OTHER_RANK);
+        r.set_summary(describe(i, x) +
+                      ": this rank's inputs are identical, the result differs — another rank contributed "
+                      "other values (trace the other ranks: --rank R)");
+        return r;
+      }
       r.set_verdict(proto::NONDETERMINISTIC_OP);
       r.set_summary(describe(i, x) + ": identical inputs, different outputs — a non-deterministic op");
       return r;

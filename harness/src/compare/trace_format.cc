@@ -55,6 +55,8 @@ const char* verdict_name(proto::TraceVerdict v) {
       return "input from outside ATen";
     case proto::SEQUENCE_MISMATCH:
       return "different op sequences";
+    case proto::OTHER_RANK:
+      return "input from another rank";
     default:
       return "unknown";
   }
@@ -87,7 +89,7 @@ std::string format_trace_report(const proto::TraceReport& r) {
   out << "  verdict: " << verdict_name(r.verdict()) << "\n";
   out << "  " << r.summary() << "\n";
   if (r.verdict() == proto::NONDETERMINISTIC_OP || r.verdict() == proto::EXTERNAL_INPUT ||
-      (r.verdict() == proto::SEQUENCE_MISMATCH && r.has_op_a())) {
+      r.verdict() == proto::OTHER_RANK || (r.verdict() == proto::SEQUENCE_MISMATCH && r.has_op_a())) {
     const auto& op = r.op_a();
     out << "  op " << r.op_index() << ": " << op.name() << ", " << phase_tag(op.phase()) << ", thread " << op.thread();
     if (!op.scope().empty()) out << ", scope " << op.scope();

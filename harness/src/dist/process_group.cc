@@ -13,6 +13,7 @@
 #include <string>
 
 #include "repro/error.h"
+#include "trace/trace_window.h"
 
 #if REPRO_HAVE_GLOO
 #include <gloo/config.h>
@@ -158,7 +159,9 @@ void ProcessGroup::all_reduce_sum(at::Tensor& tensor) {
   c10d::AllreduceOptions options;
   options.reduceOp = c10d::ReduceOp::SUM;
   options.timeout = impl_->timeout();
+  ExternalOp traced("c10d::allreduce", tensors);  // an op of an open trace window (repro/trace.h)
   impl_->wait(impl_->gloo->allreduce(tensors, options), "the all-reduce");
+  traced.finish(tensors);
 }
 
 void ProcessGroup::broadcast(at::Tensor& tensor) {
@@ -166,7 +169,9 @@ void ProcessGroup::broadcast(at::Tensor& tensor) {
   c10d::BroadcastOptions options;
   options.rootRank = 0;
   options.timeout = impl_->timeout();
+  ExternalOp traced("c10d::broadcast", tensors);
   impl_->wait(impl_->gloo->broadcast(tensors, options), "the broadcast from rank 0");
+  traced.finish(tensors);
 }
 
 std::vector<std::string> ProcessGroup::all_gather(const std::string& key, const std::string& value) {

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -41,15 +42,26 @@ struct Knob {
   std::map<std::string, std::string> env;
 };
 
-std::string trace_path(const RunData& run, int64_t step, const std::string& label) {
+std::string trace_path(const RunData& run, int64_t step, const std::string& label, int rank) {
   return (fs::path(run.dir) / "traces" /
-          ("step-" + std::to_string(step) + (label.empty() ? "" : "-" + label) + ".trace"))
+          ("step-" + std::to_string(step) + (label.empty() ? "" : "-" + label) +
+           (rank > 0 ? "-rank" + std::to_string(rank) : "") + ".trace"))
       .string();
+}
+
+// TraceOptions::rank against the run's world size.
+void check_rank(const RunData& run, int rank) {
+  const int world = std::max(1, run.header.distributed().world_size());
+  if (rank >= 0 && rank < world) return;
+  throw Error::usage("TraceOptions::rank " + std::to_string(rank) + ": " + run.dir +
+                     (world == 1 ? " is a single-process run (rank 0 only)"
+                                 : " has " + std::to_string(world) + " ranks (0.." + std::to_string(world - 1) + ")"));
 }
 
 proto::Trace trace_with(const RunData& run, int64_t step, const TraceOptions& options, const std::string& label,
                         const std::vector<Knob>& knobs, std::string* file) {
-  const std::string path = trace_path(run, step, label);
+  check_rank(run, options.rank);
+  const std::string path = trace_path(run, step, label, options.rank);
   std::error_code ec;
   fs::remove(path, ec);
   ScratchDir scratch;
@@ -67,7 +79,12 @@ proto::Trace trace_with(const RunData& run, int64_t step, const TraceOptions& op
     for (const auto& [name, value] : k.env) r.extra_env[name] = value;
   }
   if (!sets.empty()) r.extra_env[internal::kEnvTraceSet] = sets;
-  spdlog::info("tracing step {} of {}{}", step, run.header.run_id(), sets.empty() ? "" : " with " + sets);
+  // Every rank of a data-parallel run traces the step's window (so that they stop together);
+  // the chosen one records it.
+  const bool ranks = run.header.distributed().world_size() > 1;
+  if (ranks) r.extra_env[internal::kEnvTraceRank] = std::to_string(options.rank);
+  spdlog::info("tracing step {} of {}{}{}", step, run.header.run_id(),
+               ranks ? " on rank " + std::to_string(options.rank) : "", sets.empty() ? "" : " with " + sets);
   const RerunResult result = rerun(run, r);
   if (!result.refused.empty()) {
     std::string why, allow;
@@ -81,6 +98,7 @@ proto::Trace trace_with(const RunData& run, int64_t step, const TraceOptions& op
   if (!fs::exists(path)) {
     throw Error::internal("the re-execution of " + run.dir + " exited with status " + std::to_string(result.exit_code) +
                           " without writing a trace of step " + std::to_string(step) +
+                          (ranks ? " on rank " + std::to_string(options.rank) : "") +
                           " (does the program record that step through its Session?)");
   }
   if (file != nullptr) *file = path;

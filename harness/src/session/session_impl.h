@@ -118,7 +118,8 @@ struct Session::Impl {
   void guard_nonfinite(int64_t step, const at::Tensor& loss, const NamedValues* values, double grad_norm);
 
   void open_trace(const torch::optim::Optimizer* optimizer, const at::Tensor* batch) {
-    trace->open(header.run_id(), header.determinism().ShortDebugString(), watched, optimizer, batch);
+    trace->open(header.run_id(), header.determinism().ShortDebugString(), watched, optimizer, batch,
+                group ? group->rank() : -1);
   }
 
   void restore_signals() {

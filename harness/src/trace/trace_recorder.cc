@@ -15,6 +15,7 @@
 #include "repro/digest.h"
 #include "repro/error.h"
 #include "repro/trace.h"
+#include "trace/trace_window.h"
 
 namespace repro {
 namespace {
@@ -128,6 +129,9 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   // Ops a kernel runs inside at::parallel_for belong to that kernel: inline on one thread they
   // are nested, on the intra-op pool's threads they would look outermost, in no stable order.
   if (at::in_parallel_region()) return nullptr;
+  // An asynchronous RecordFunction (c10d's "gloo:all_reduce" around a collective's work) ends
+  // on another thread: not a scope of this one. The collective is recorded by ExternalOp.
+  if (fn.isAsync()) return nullptr;
   auto& ts = t_state;
   if (fn.scope() == at::RecordScope::USER_SCOPE) {
     ts.scopes.emplace_back(fn.name());
@@ -180,7 +184,7 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
 }
 
 void on_end(const at::RecordFunction& fn, at::ObserverContext* context) {
-  if (at::in_parallel_region()) return;
+  if (at::in_parallel_region() || fn.isAsync()) return;
   auto& ts = t_state;
   if (fn.scope() == at::RecordScope::USER_SCOPE) {
     if (!ts.scopes.empty()) ts.scopes.pop_back();
@@ -210,6 +214,12 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* context) {
   std::lock_guard<std::mutex> lock(g_recording.mutex);
   const auto index = static_cast<OpContext*>(context)->index;
   if (index < g_recording.ops.size()) g_recording.ops[index].mutable_outputs()->Swap(&outputs);
+}
+
+google::protobuf::RepeatedPtrField<proto::TraceValue> tensor_values(const std::vector<at::Tensor>& tensors) {
+  google::protobuf::RepeatedPtrField<proto::TraceValue> out;
+  for (const auto& t : tensors) add_value(&out, t);
+  return out;
 }
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
@@ -261,4 +271,54 @@ proto::Trace TraceRecorder::finish(proto::TraceEnd end) {
   return trace;
 }
 
+namespace internal {
+
+ExternalOp::ExternalOp(const char* name, const std::vector<at::Tensor>& inputs) {
+  auto& ts = t_state;
+  if (at::in_parallel_region() || ts.depth > 0) return;
+  {
+    std::lock_guard<std::mutex> lock(g_recording.mutex);
+    if (!g_recording.active) return;
+  }
+  const at::DisableRecordFunctionGuard no_record;
+  const at::NoGradGuard no_grad;
+  proto::OpEvent op;
+  op.set_name(name);
+  if (!ts.scopes.empty()) op.set_scope(ts.scopes.back());
+  if (!ts.nodes.empty()) {
+    op.set_autograd_node(ts.nodes.back());
+    if (op.scope().empty()) op.set_scope(ts.node_scopes.back());
+  }
+  auto values = tensor_values(inputs);
+  op.mutable_inputs()->Swap(&values);
+  std::lock_guard<std::mutex> lock(g_recording.mutex);
+  if (!g_recording.active) return;
+  op.set_thread(thread_number());
+  op.set_phase(!ts.nodes.empty() ? proto::BACKWARD : g_recording.backward_seen ? proto::UPDATE : proto::FORWARD);
+  index_ = static_cast<long long>(g_recording.ops.size());
+  op.set_seq(index_);
+  g_recording.ops.push_back(std::move(op));
+  ++ts.depth;  // ops run while the collective runs are part of it
+}
+
+ExternalOp::~ExternalOp() {
+  if (index_ >= 0 && t_state.depth > 0) --t_state.depth;  // the call threw: recorded without outputs
+}
+
+void ExternalOp::finish(const std::vector<at::Tensor>& outputs) {
+  if (index_ < 0) return;
+  if (t_state.depth > 0) --t_state.depth;
+  google::protobuf::RepeatedPtrField<proto::TraceValue> values;
+  {
+    const at::DisableRecordFunctionGuard no_record;
+    const at::NoGradGuard no_grad;
+    values = tensor_values(outputs);
+  }
+  std::lock_guard<std::mutex> lock(g_recording.mutex);
+  const auto index = static_cast<std::size_t>(index_);
+  if (g_recording.active && index < g_recording.ops.size()) g_recording.ops[index].mutable_outputs()->Swap(&values);
+  index_ = -1;
+}
+
+}  // namespace internal
 }  // namespace repro

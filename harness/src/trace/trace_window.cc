@@ -9,6 +9,7 @@
 #include <torch/optim/sgd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <type_traits>
 
@@ -91,6 +92,15 @@ std::optional<TraceRequest> trace_request_from_env() {
   }
   r.file = file;
   r.stop = env_flag(internal::kEnvTraceStop);
+  if (const char* rank = std::getenv(internal::kEnvTraceRank); rank != nullptr && *rank != '\0') {
+    errno = 0;
+    const long long v = std::strtoll(rank, &end, 10);
+    if (*end != '\0' || errno != 0 || v < 0 || v > INT32_MAX) {
+      throw Error::usage(std::string(internal::kEnvTraceRank) + ": '" + rank +
+                         "' is not a rank (a non-negative integer)");
+    }
+    r.rank = static_cast<int>(v);
+  }
   if (const char* set = std::getenv(internal::kEnvTraceSet)) {
     std::string all = set;
     for (std::size_t pos = 0; pos <= all.size();) {
@@ -123,8 +133,13 @@ TraceWindow::TraceWindow(TraceRequest request) : request_(std::move(request)) {}
 TraceWindow::~TraceWindow() = default;
 
 void TraceWindow::open(const std::string& run_id, const std::string& determinism, const NamedTensors& watched,
-                       const torch::optim::Optimizer* optimizer, const at::Tensor* batch) {
+                       const torch::optim::Optimizer* optimizer, const at::Tensor* batch, int rank) {
   recorder_.reset();
+  open_ = true;
+  if (request_.rank >= 0 && rank >= 0 && rank != request_.rank) {
+    spdlog::debug("trace window at step {}: rank {} traces, not this rank ({})", request_.step, request_.rank, rank);
+    return;
+  }
   start_.Clear();
   start_.set_run_id(run_id);
   start_.set_determinism(determinism);
@@ -134,6 +149,7 @@ void TraceWindow::open(const std::string& run_id, const std::string& determinism
 }
 
 void TraceWindow::close(const at::Tensor& loss, const at::Tensor* batch) {
+  open_ = false;
   if (!recorder_) return;
   proto::Trace trace = recorder_->finish({});
   recorder_.reset();

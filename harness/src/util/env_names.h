@@ -20,12 +20,14 @@ inline constexpr char kEnvRerunOf[] = "REPRO_RERUN_OF";
 inline constexpr char kEnvReexecuted[] = "REPRO_REEXECUTED";
 
 // Op tracing (repro/trace.h): the step to trace, the trace file, "1" to stop after the window,
-// and ';'-separated config assignments. Set by `repro trace` (fleet/trace_run.cc) in the
-// processes it starts, or by anyone; read by trace_request_from_env (trace/trace_window.cc).
+// ';'-separated config assignments, and the rank of a data-parallel job that records. Set by `repro trace`
+// (fleet/trace_run.cc) in the processes it starts, or by anyone; read by trace_request_from_env
+// (trace/trace_window.cc).
 inline constexpr char kEnvTraceStep[] = "REPRO_TRACE_STEP";
 inline constexpr char kEnvTraceFile[] = "REPRO_TRACE_FILE";
 inline constexpr char kEnvTraceStop[] = "REPRO_TRACE_STOP";
 inline constexpr char kEnvTraceSet[] = "REPRO_TRACE_SET";
+inline constexpr char kEnvTraceRank[] = "REPRO_TRACE_RANK";
 
 // Launching a user's program (`repro run -- PROGRAM`, sweep, check, rerun of a program's run):
 // the master seed the Session uses instead of its config's, newline-separated config

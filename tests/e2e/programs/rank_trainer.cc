@@ -5,6 +5,8 @@
 // MODE "own-seed": rank 1 seeds torch by hand before building its model (the initial check
 // names it); "corrupt": rank 1's bias changes by itself after step 3's update, as a silent
 // corruption or a rank-local random draw would change it (the digest check at step 3 names it);
+// "rank1-data": rank 1's copy of step 2's rows differs in one value, as data read on one rank
+// only would (the ranks stay in step: the all-reduce makes the parameters equal again);
 // default: a correct program. A linear model on a global batch of 16 synthetic rows drawn
 // from the session's seed (the same on every rank), each rank training on its shard of it.
 #include <ATen/ATen.h>
@@ -21,7 +23,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: rank_trainer RUNS_DIR [own-seed|corrupt]\n";
+    std::cerr << "usage: rank_trainer RUNS_DIR [own-seed|corrupt|rank1-data]\n";
     return 2;
   }
   const std::string mode = argc > 2 ? argv[2] : "";
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
     for (int64_t step = 0; step < 8; ++step) {
       std::vector<float> values(16 * 8);
       for (auto& v : values) v = normal(gen);
+      if (mode == "rank1-data" && session.rank() == 1 && step == 2) values[8 + 3] += 0.25f;  // row 1: rank 1's
       const at::Tensor global = at::from_blob(values.data(), {16, 8}).clone();
       const at::Tensor rows = repro::shard(at::arange(16, at::kLong), session.rank(), session.world_size());
       const at::Tensor x = global.index_select(0, rows);
