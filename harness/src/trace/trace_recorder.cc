@@ -115,6 +115,19 @@ void add_value(google::protobuf::RepeatedPtrField<proto::TraceValue>* out, const
   }
 }
 
+// Where an op runs on this thread: the innermost named scope (a backward op's: its forward op's
+// when no scope is open) and the autograd node running it.
+void set_place(proto::OpEvent* op, const ThreadState& ts) {
+  if (!ts.scopes.empty()) op->set_scope(ts.scopes.back());
+  if (ts.nodes.empty()) return;
+  op->set_autograd_node(ts.nodes.back());
+  if (op->scope().empty()) op->set_scope(ts.node_scopes.back());
+}
+
+proto::Phase phase_now(const ThreadState& ts) {  // under the mutex
+  return !ts.nodes.empty() ? proto::BACKWARD : g_recording.backward_seen ? proto::UPDATE : proto::FORWARD;
+}
+
 int thread_number() {  // under the mutex
   const auto id = std::this_thread::get_id();
   if (id == g_recording.owner) return 0;
@@ -158,12 +171,7 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   const at::NoGradGuard no_grad;
   proto::OpEvent op;
   op.set_name(fn.name());
-  std::string scope = ts.scopes.empty() ? std::string() : ts.scopes.back();
-  if (!ts.nodes.empty()) {
-    op.set_autograd_node(ts.nodes.back());
-    if (scope.empty()) scope = ts.node_scopes.back();
-  }
-  op.set_scope(scope);
+  set_place(&op, ts);
   // A boxed call (the TorchScript interpreter) hands over its whole stack as the inputs: the
   // op's own are the last of them, as many as its schema takes.
   const auto inputs = fn.inputs();
@@ -175,8 +183,8 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   std::lock_guard<std::mutex> lock(g_recording.mutex);
   if (!g_recording.active) return nullptr;
   op.set_thread(thread_number());
-  op.set_phase(!ts.nodes.empty() ? proto::BACKWARD : g_recording.backward_seen ? proto::UPDATE : proto::FORWARD);
-  if (op.phase() == proto::FORWARD && fn.seqNr() >= 0) g_recording.scope_of_seq[fn.seqNr()] = scope;
+  op.set_phase(phase_now(ts));
+  if (op.phase() == proto::FORWARD && fn.seqNr() >= 0) g_recording.scope_of_seq[fn.seqNr()] = op.scope();
   const std::size_t index = g_recording.ops.size();
   op.set_seq(static_cast<int64_t>(index));
   g_recording.ops.push_back(std::move(op));
@@ -284,17 +292,13 @@ ExternalOp::ExternalOp(const char* name, const std::vector<at::Tensor>& inputs) 
   const at::NoGradGuard no_grad;
   proto::OpEvent op;
   op.set_name(name);
-  if (!ts.scopes.empty()) op.set_scope(ts.scopes.back());
-  if (!ts.nodes.empty()) {
-    op.set_autograd_node(ts.nodes.back());
-    if (op.scope().empty()) op.set_scope(ts.node_scopes.back());
-  }
+  set_place(&op, ts);
   auto values = tensor_values(inputs);
   op.mutable_inputs()->Swap(&values);
   std::lock_guard<std::mutex> lock(g_recording.mutex);
   if (!g_recording.active) return;
   op.set_thread(thread_number());
-  op.set_phase(!ts.nodes.empty() ? proto::BACKWARD : g_recording.backward_seen ? proto::UPDATE : proto::FORWARD);
+  op.set_phase(phase_now(ts));
   index_ = static_cast<long long>(g_recording.ops.size());
   op.set_seq(index_);
   g_recording.ops.push_back(std::move(op));
