@@ -2,7 +2,6 @@
 // with all its ranks, the chosen rank is traced, its collectives are ops of the trace, and a
 // collective whose inputs are the same and whose result is not names another rank. Through the
 // real binary, on a user's program (tests/e2e/programs/rank_trainer.cc) with 2 ranks.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "bounded_process.h"
+#include "report_util.h"
 #include "repro/record.h"
 #include "repro/trace.h"
 #include "testutil.h"
@@ -40,13 +40,6 @@ std::string ranks_run(const std::string& runs, const std::string& mode) {
   return last_line(r.out);
 }
 
-proto::TraceReport parse_trace_report(const testing::BoundedResult& r) {
-  proto::TraceReport report;
-  const auto status = google::protobuf::util::JsonStringToMessage(r.out, &report);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << r.out << r.err;
-  return report;
-}
-
 // Run B's rank 1 read one other value at step 2. Traced on rank 0, step 2 computes the same
 // until the gradient all-reduce, whose inputs are the same and whose sum is not: named as
 // another rank's values. Traced on rank 1, the difference is the data itself, before any op
@@ -59,7 +52,7 @@ TEST(DistributedTraceCliTest, CollectiveNamesTheOtherRankAndThatRankNamesItsInpu
   const auto on0 = repro_bounded({"trace", a, b, "--json"});
   ASSERT_FALSE(on0.timed_out);
   EXPECT_EQ(on0.exit_code, 1) << on0.err;
-  const proto::TraceReport r0 = parse_trace_report(on0);
+  const proto::TraceReport r0 = testing::parse_json<proto::TraceReport>(on0);
   EXPECT_EQ(r0.step(), 2);
   EXPECT_EQ(r0.verdict(), proto::OTHER_RANK) << r0.summary();
   EXPECT_EQ(r0.op_a().name(), "c10d::allreduce");
@@ -75,7 +68,7 @@ TEST(DistributedTraceCliTest, CollectiveNamesTheOtherRankAndThatRankNamesItsInpu
   const auto on1 = repro_bounded({"trace", a, b, "--rank", "1", "--json"});
   ASSERT_FALSE(on1.timed_out);
   EXPECT_EQ(on1.exit_code, 1) << on1.err;
-  const proto::TraceReport r1 = parse_trace_report(on1);
+  const proto::TraceReport r1 = testing::parse_json<proto::TraceReport>(on1);
   EXPECT_EQ(r1.step(), 2);
   EXPECT_EQ(r1.verdict(), proto::EXTERNAL_INPUT) << r1.summary();
   EXPECT_LT(r1.op_index(), r0.op_index());
@@ -93,7 +86,7 @@ TEST(DistributedTraceCliTest, EveryRankTracesAlikeAndOtherRanksAreRefused) {
     const auto r = repro_bounded({"trace", a, "--step", "1", "--rank", rank, "--json"});
     ASSERT_FALSE(r.timed_out);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    const proto::TraceReport report = parse_trace_report(r);
+    const proto::TraceReport report = testing::parse_json<proto::TraceReport>(r);
     EXPECT_EQ(report.verdict(), proto::SAME) << report.summary();
     const proto::Trace trace = read_trace(report.trace_a());
     int collectives = 0;

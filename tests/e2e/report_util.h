@@ -1,5 +1,5 @@
-// Shared by the end-to-end tests that read comparison reports: a ComparisonReport from `--json`
-// (protobuf's JSON mapping). last_line is in testutil.h.
+// Shared by the end-to-end tests that read a command's `--json` output (protobuf's JSON mapping
+// of its report message). last_line is in testutil.h.
 #pragma once
 
 #include <google/protobuf/util/json_util.h>
@@ -12,11 +12,15 @@
 
 namespace repro::testing {
 
-inline proto::ComparisonReport parse_report(const ProcessResult& r) {
-  proto::ComparisonReport report;
-  const auto status = google::protobuf::util::JsonStringToMessage(r.out, &report);
+// The process's stdout as a `Message`; a parse failure fails the test with the output.
+template <class Message>
+Message parse_json(const ProcessResult& r) {
+  Message message;
+  const auto status = google::protobuf::util::JsonStringToMessage(r.out, &message);
   EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << r.out << r.err;
-  return report;
+  return message;
 }
+
+inline proto::ComparisonReport parse_report(const ProcessResult& r) { return parse_json<proto::ComparisonReport>(r); }
 
 }  // namespace repro::testing

@@ -1,7 +1,6 @@
 // `repro export --tensorboard`: TensorBoard event files of real runs, read back through the
 // spec reader of tests/tfevents_reader.h (no code shared with the writer) and compared bit for
 // bit with the run record; a committed run and its golden event file, byte for byte.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "proto/export.pb.h"
+#include "report_util.h"
 #include "repro/record.h"
 #include "testutil.h"
 #include "tfevents_reader.h"
@@ -47,10 +47,7 @@ double start_seconds(const std::string& started_at) {
 }
 
 proto::ExportReport parse_export(const testing::ProcessResult& r) {
-  proto::ExportReport report;
-  const auto status = google::protobuf::util::JsonStringToMessage(r.out, &report);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << r.out << r.err;
-  return report;
+  return testing::parse_json<proto::ExportReport>(r);
 }
 
 // Every event of `events` against the run record: the version event, then per step loss, lr

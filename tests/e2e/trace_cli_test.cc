@@ -1,12 +1,12 @@
 // `repro trace` scenarios: each runs real programs in fresh processes and asserts the named
 // cause. Reports are read through --json (protobuf's JSON mapping of TraceReport).
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <set>
 #include <sstream>
 
 #include "proto/trace.pb.h"
+#include "report_util.h"
 #include "repro/trace.h"
 #include "testutil.h"
 
@@ -38,12 +38,7 @@ std::string builtin_run(const std::string& runs, const std::vector<std::string>&
   return last_line(r.out);
 }
 
-proto::TraceReport parse_report(const testing::ProcessResult& r) {
-  proto::TraceReport report;
-  const auto status = google::protobuf::util::JsonStringToMessage(r.out, &report);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << r.out << r.err;
-  return report;
-}
+proto::TraceReport parse_trace(const testing::ProcessResult& r) { return testing::parse_json<proto::TraceReport>(r); }
 
 std::vector<float> losses(const std::string& run) {
   std::vector<float> out;
@@ -58,7 +53,7 @@ TEST(TraceCliTest, CustomOpIsTheFirstNonDeterministicOp) {
   const std::string a = trainer_run(runs.path(), "jitter"), b = trainer_run(runs.path(), "jitter");
   const auto r = run_repro({"trace", a, b, "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  const auto report = parse_report(r);
+  const auto report = parse_trace(r);
   EXPECT_EQ(report.step(), 0);
   EXPECT_EQ(report.verdict(), proto::NONDETERMINISTIC_OP) << report.summary();
   EXPECT_EQ(report.op_a().name(), "reprotest::jitter");
@@ -80,7 +75,7 @@ TEST(TraceCliTest, ThreadCountNamesTheReductionAndTheKnob) {
   const std::string a = trainer_run(runs.path(), "reduce", "1"), b = trainer_run(runs.path(), "reduce", "2");
   const auto r = run_repro({"trace", a, b, "--knobs", "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  const auto report = parse_report(r);
+  const auto report = parse_trace(r);
   // Where the loss parts depends on the BLAS behind the matmuls. With OpenBLAS (the locked one)
   // a threaded GEMM already changes the loss of step 0: step 0 is traced, nothing to walk. With a
   // single-threaded BLAS only torch's reduction differs, which at step 0 changes the gradient's
@@ -118,7 +113,7 @@ TEST(TraceCliTest, SeedDifferenceIsStateEnteringStepZero) {
   const std::string b = builtin_run(runs.path(), {"train.steps=3", "seed=2"});
   const auto r = run_repro({"trace", a, b, "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  const auto report = parse_report(r);
+  const auto report = parse_trace(r);
   EXPECT_EQ(report.step(), 0);
   EXPECT_EQ(report.verdict(), proto::STATE_DIFFERS);
   ASSERT_GE(report.state_differences_size(), 1);
@@ -163,7 +158,7 @@ TEST(TraceCliTest, OneRunTracedTwiceIsTheSameAndDumps) {
   const std::string a = builtin_run(runs.path(), {"train.steps=3"});
   const auto r = run_repro({"trace", a, "--step", "1", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
-  const auto report = parse_report(r);
+  const auto report = parse_trace(r);
   EXPECT_EQ(report.verdict(), proto::SAME) << report.summary();
   EXPECT_GT(report.ops_a(), 20);
   const auto dump = run_repro({"trace", a, "--step", "1", "--dump"});
