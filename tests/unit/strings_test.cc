@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "proto/run_record.pb.h"
+#include "repro/error.h"
 
 namespace repro::internal {
 namespace {
@@ -84,6 +87,35 @@ TEST(StringsTest, PrintableEscapesControlBytesAndInvalidUtf8AndCuts) {
   EXPECT_EQ(printable("plain text, tabs\tare control"), "plain text, tabs\\x09are control");
   EXPECT_EQ(printable(std::string(100, 'a'), 4), "aaaa...");
   EXPECT_EQ(printable("caf\xc3\xa9", 4), "caf\\xc3...") << "a sequence cut in two is escaped";
+}
+
+// A setting from the environment: one rule for every integer variable, and one message.
+TEST(StringsTest, IntegerSettingTakesOnlyADecimalIntegerInRange) {
+  EXPECT_EQ(integer_setting("RANK", "1", 0, 1), 1);
+  EXPECT_EQ(integer_setting("STEP", "9223372036854775807", 0, LLONG_MAX), LLONG_MAX);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"", "RANK: '' is not an integer in 0..1"},
+      {"2", "RANK: '2' is not an integer in 0..1"},
+      {"-1", "RANK: '-1' is not an integer in 0..1"},
+      {"1x", "RANK: '1x' is not an integer in 0..1"},
+      {"99999999999999999999", "RANK: '99999999999999999999' is not an integer in 0..1"},
+      {"1\n", "RANK: '1\\x0a' is not an integer in 0..1"},
+  };
+  for (const auto& [text, message] : bad) {
+    try {
+      integer_setting("RANK", text.c_str(), 0, 1);
+      ADD_FAILURE() << "accepted '" << text << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+      EXPECT_EQ(std::string(e.what()), message);
+    }
+  }
+  try {
+    integer_setting("STEP", "-3", 0, LLONG_MAX);
+    ADD_FAILURE() << "accepted -3";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "STEP: '-3' is not an integer >= 0");
+  }
 }
 
 }  // namespace

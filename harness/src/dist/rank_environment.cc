@@ -1,45 +1,30 @@
 // repro/distributed.h: the job as the environment describes it, and the split of an order.
 #include <ATen/ATen.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <string>
 
 #include "repro/distributed.h"
 #include "repro/error.h"
 #include "util/env_names.h"
+#include "util/strings.h"
 
 namespace repro {
-namespace {
-
-// The integer value of variable `name`, which must lie in [low, high].
-long long integer_variable(const char* name, const char* text, long long low, long long high) {
-  char* end = nullptr;
-  errno = 0;
-  const long long value = std::strtoll(text, &end, 10);
-  if (*text == '\0' || *end != '\0' || errno != 0 || value < low || value > high) {
-    throw Error::usage(std::string(name) + ": '" + text + "' is not an integer in " + std::to_string(low) + ".." +
-                       std::to_string(high));
-  }
-  return value;
-}
-
-}  // namespace
-
 std::optional<RankEnvironment> rank_environment() {
   const char* world = std::getenv("WORLD_SIZE");
   if (world == nullptr) return std::nullopt;
   RankEnvironment env;
-  env.world_size = static_cast<int>(integer_variable("WORLD_SIZE", world, 1, 1 << 16));
+  env.world_size = static_cast<int>(internal::integer_setting("WORLD_SIZE", world, 1, 1 << 16));
   const char* rank = std::getenv("RANK");
   if (rank == nullptr) throw Error::usage("RANK: not set, but WORLD_SIZE is (" + std::string(world) + ")");
-  env.rank = static_cast<int>(integer_variable("RANK", rank, 0, env.world_size - 1));
+  env.rank = static_cast<int>(internal::integer_setting("RANK", rank, 0, env.world_size - 1));
   const char* local = std::getenv("LOCAL_RANK");
-  env.local_rank = local == nullptr ? env.rank : static_cast<int>(integer_variable("LOCAL_RANK", local, 0, 1 << 16));
+  env.local_rank =
+      local == nullptr ? env.rank : static_cast<int>(internal::integer_setting("LOCAL_RANK", local, 0, 1 << 16));
   if (const char* addr = std::getenv("MASTER_ADDR"); addr != nullptr && *addr != '\0') env.master_addr = addr;
   const char* port = std::getenv("MASTER_PORT");
   if (port == nullptr) throw Error::usage("MASTER_PORT: not set, but WORLD_SIZE is (" + std::string(world) + ")");
-  env.master_port = static_cast<int>(integer_variable("MASTER_PORT", port, 1, 65535));
+  env.master_port = static_cast<int>(internal::integer_setting("MASTER_PORT", port, 1, 65535));
   if (const char* t = std::getenv(internal::kEnvDistTimeout)) {
     char* end = nullptr;
     const double s = std::strtod(t, &end);

@@ -8,7 +8,7 @@
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
-#include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <type_traits>
@@ -16,6 +16,7 @@
 #include "repro/digest.h"
 #include "repro/error.h"
 #include "util/env_names.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -77,14 +78,7 @@ std::optional<TraceRequest> trace_request_from_env() {
   const char* step = std::getenv(internal::kEnvTraceStep);
   if (step == nullptr) return std::nullopt;
   TraceRequest r;
-  char* end = nullptr;
-  errno = 0;
-  const long long k = std::strtoll(step, &end, 10);
-  if (*step == '\0' || *end != '\0' || errno != 0 || k < 0) {
-    throw Error::usage(std::string(internal::kEnvTraceStep) + ": '" + step +
-                       "' is not a step (a non-negative integer)");
-  }
-  r.step = k;
+  r.step = internal::integer_setting(internal::kEnvTraceStep, step, 0, LLONG_MAX);
   const char* file = std::getenv(internal::kEnvTraceFile);
   if (file == nullptr || *file == '\0') {
     throw Error::usage(std::string(internal::kEnvTraceFile) + ": not set (required with " + internal::kEnvTraceStep +
@@ -93,13 +87,7 @@ std::optional<TraceRequest> trace_request_from_env() {
   r.file = file;
   r.stop = env_flag(internal::kEnvTraceStop);
   if (const char* rank = std::getenv(internal::kEnvTraceRank); rank != nullptr && *rank != '\0') {
-    errno = 0;
-    const long long v = std::strtoll(rank, &end, 10);
-    if (*end != '\0' || errno != 0 || v < 0 || v > INT32_MAX) {
-      throw Error::usage(std::string(internal::kEnvTraceRank) + ": '" + rank +
-                         "' is not a rank (a non-negative integer)");
-    }
-    r.rank = static_cast<int>(v);
+    r.rank = static_cast<int>(internal::integer_setting(internal::kEnvTraceRank, rank, 0, INT32_MAX));
   }
   if (const char* set = std::getenv(internal::kEnvTraceSet)) {
     std::string all = set;

@@ -1,5 +1,11 @@
 #include "util/strings.h"
 
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+#include "repro/error.h"
+
 namespace repro::internal {
 namespace {
 
@@ -155,6 +161,18 @@ std::string printable(std::string_view text, std::size_t max_bytes) {
   }
   if (cut) clean += "...";
   return clean;
+}
+
+long long integer_setting(const char* name, const char* text, long long low, long long high) {
+  char* end = nullptr;
+  errno = 0;
+  const long long value = std::strtoll(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || errno != 0 || value < low || value > high) {
+    const std::string range =
+        high == LLONG_MAX ? " >= " + std::to_string(low) : " in " + std::to_string(low) + ".." + std::to_string(high);
+    throw Error::usage(std::string(name) + ": '" + printable(text) + "' is not an integer" + range);
+  }
+  return value;
 }
 
 }  // namespace repro::internal

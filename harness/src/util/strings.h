@@ -59,4 +59,10 @@ std::string escape_invalid_utf8(std::string_view text);
 // neither break the line nor reach the terminal; at most `max_bytes` of `text`, then "...".
 std::string printable(std::string_view text, std::size_t max_bytes = 80);
 
+// The decimal integer `text`, the value of setting `name` (an environment variable), which must
+// lie in [low, high]; anything else (empty, trailing bytes, out of range) is Error::usage
+// "NAME: 'TEXT' is not an integer in LOW..HIGH" ("... an integer >= LOW" when high is the
+// largest long long).
+long long integer_setting(const char* name, const char* text, long long low, long long high);
+
 }  // namespace repro::internal
