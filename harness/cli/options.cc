@@ -12,6 +12,7 @@
 #include "repro/error.h"
 #include "repro/log.h"
 #include "util/env_names.h"
+#include "util/exact.h"
 
 namespace repro::cli {
 
@@ -139,7 +140,8 @@ void add_distributed_options(po::options_description& options) {
       "master-port", po::value<int>()->value_name("P"),
       "data-parallel: its port (default: a free one; needed with --nnodes)")(
       "dist-timeout", po::value<double>()->value_name("S"),
-      "data-parallel: seconds a rank waits to join or for a collective before it fails (default 30)");
+      "data-parallel: seconds a rank waits to join or for a collective before it fails (default 30; also for a rank "
+      "started with WORLD_SIZE set)");
 }
 
 bool set_distributed_options(const po::variables_map& vm, LaunchOptions* options) {
@@ -148,9 +150,20 @@ bool set_distributed_options(const po::variables_map& vm, LaunchOptions* options
   if (vm.count("node-rank")) options->node_rank = vm["node-rank"].as<int>();
   if (vm.count("master-addr")) options->master_addr = vm["master-addr"].as<std::string>();
   if (vm.count("master-port")) options->master_port = vm["master-port"].as<int>();
-  if (vm.count("dist-timeout")) options->timeout_s = vm["dist-timeout"].as<double>();
-  return options->nproc != 1 || options->nnodes != 1 || vm.count("node-rank") || vm.count("master-port") ||
-         vm.count("master-addr");
+  const bool job = options->nproc != 1 || options->nnodes != 1 || vm.count("node-rank") || vm.count("master-port") ||
+                   vm.count("master-addr");
+  if (vm.count("dist-timeout")) {
+    options->timeout_s = vm["dist-timeout"].as<double>();
+    // A rank started with WORLD_SIZE (by torchrun, or a program this process starts) reads it
+    // from the environment, like the ranks a launch starts (repro/distributed.h).
+    if (!job && std::getenv("WORLD_SIZE") == nullptr) {
+      throw Error::usage(
+          "--dist-timeout: only for a data-parallel job (--nproc, --nnodes, or a rank started with "
+          "WORLD_SIZE set)");
+    }
+    ::setenv(internal::kEnvDistTimeout, internal::shortest_text(options->timeout_s).c_str(), 1);
+  }
+  return job;
 }
 
 Args without_distributed_flags(const Args& args) {

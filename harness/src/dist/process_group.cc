@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+#include <c10/util/Logging.h>
 
 #include <algorithm>
 #include <chrono>
@@ -41,6 +42,26 @@ std::string message_of(const std::exception& e) {
 }
 
 bool is_loopback(const std::string& addr) { return addr == "127.0.0.1" || addr == "localhost" || addr == "::1"; }
+
+// c10d logs every failed bind and connect as warnings and errors on stderr (through glog, or
+// c10's own logger where torch was built without it) before it throws. The exception says the
+// same, and join() turns it into the one line a user sees: torch's own lines are held back
+// while a rank joins.
+class QuietTorchLogs {
+ public:
+#ifdef C10_USE_GLOG
+  QuietTorchLogs() : saved_(FLAGS_minloglevel) { FLAGS_minloglevel = google::GLOG_FATAL; }
+  ~QuietTorchLogs() { FLAGS_minloglevel = saved_; }
+#else
+  QuietTorchLogs() : saved_(c10::FLAGS_caffe2_log_level) { c10::FLAGS_caffe2_log_level = 3; }  // FATAL
+  ~QuietTorchLogs() { c10::FLAGS_caffe2_log_level = saved_; }
+#endif
+  QuietTorchLogs(const QuietTorchLogs&) = delete;
+  QuietTorchLogs& operator=(const QuietTorchLogs&) = delete;
+
+ private:
+  int saved_;
+};
 
 }  // namespace
 
@@ -94,15 +115,18 @@ std::unique_ptr<ProcessGroup> ProcessGroup::join(const RankEnvironment& env) {
   options.port = static_cast<std::uint16_t>(env.master_port);
   options.isServer = env.rank == 0;
   options.numWorkers = env.world_size;
-  options.waitWorkers = true;
+  // The handshake below waits for every rank, once, and names the one missing: TCPStore's own
+  // wait would only add a silent wait of the whole timeout before it.
+  options.waitWorkers = false;
   options.timeout = impl->timeout();
+  const QuietTorchLogs quiet;
   try {
     impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
   } catch (const std::exception& e) {
     const std::string m = message_of(e);
     if (env.rank == 0 && m.find("in use") != std::string::npos) {
       throw Error::usage("MASTER_PORT " + std::to_string(env.master_port) + ": the port is in use on " +
-                         env.master_addr + " (" + m + "); choose another, or let `repro run --nproc` pick a free one");
+                         env.master_addr + "; choose another, or let `repro run --nproc` pick a free one");
     }
     throw Error::usage(rank + " of " + std::to_string(env.world_size) + ": the job's store at " + impl->where() +
                        " was not ready within " + seconds(env.timeout_s) + " (" + m +
