@@ -186,9 +186,13 @@ const char* verdict_word(proto::Verdict v) {
 }
 
 std::string first_cause(const proto::ComparisonReport& r) {
-  // Another build of the same code has another executable digest; a recorded difference that
-  // certainly changes the numbers (a kernel choice on another machine) explains more.
-  const auto weak = [](const proto::Difference& d) { return d.field() == "code.executable_xxh3"; };
+  // Another build of the same code has another executable digest, and a run made outside a git
+  // checkout has no commit to compare: both say only that the code may differ. A recorded
+  // difference that certainly changes the numbers (a kernel choice on another machine) explains
+  // more.
+  const auto weak = [](const proto::Difference& d) {
+    return d.field() == "code.executable_xxh3" || (d.field() == "code.git_commit" && (d.a().empty() || d.b().empty()));
+  };
   bool strong = false;
   for (const auto& d : r.differences()) strong = strong || (d.affects_numerics() && !weak(d));
   for (const auto& d : r.differences()) {

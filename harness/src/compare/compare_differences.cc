@@ -256,9 +256,15 @@ std::string commit_reason(const proto::CodeIdentity& a, const proto::CodeIdentit
 void add_code_differences(const proto::CodeIdentity& a, const proto::CodeIdentity& b, DifferenceList& out) {
   if (a.git_commit() != b.git_commit()) {
     out.add("code", "code.git_commit", a.git_commit(), b.git_commit(), true, "git commit",
-            a.git_commit().empty() || b.git_commit().empty() ? "other code" : commit_reason(a, b));
+            a.git_commit().empty() || b.git_commit().empty()
+                ? std::string("run ") + (a.git_commit().empty() ? "A" : "B") +
+                      " was not made in a git checkout: the code may differ"
+                : commit_reason(a, b));
   }
-  if (a.git_dirty() != b.git_dirty()) {
+  // Uncommitted changes are relative to a commit: with one run made outside git there is nothing
+  // to hold them against, and the commit's difference already says the code may differ.
+  const bool both_in_git = !a.git_commit().empty() && !b.git_commit().empty();
+  if (a.git_dirty() != b.git_dirty() && (both_in_git || a.git_commit() == b.git_commit())) {
     const auto& dirty = a.git_dirty() ? a : b;
     const std::vector<std::string> files(dirty.changed_files().begin(), dirty.changed_files().end());
     out.add("code", "code.git_dirty", a.git_dirty() ? "true" : "false", b.git_dirty() ? "true" : "false", true,
