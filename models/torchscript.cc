@@ -1,5 +1,6 @@
 #include "models/torchscript.h"
 
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
 #include <filesystem>
@@ -21,10 +22,16 @@ std::string shape_text(at::IntArrayRef sizes) {
 
 class TorchScriptModel : public TrainableModel {
  public:
-  TorchScriptModel(std::string path, torch::jit::Module module, int64_t num_classes)
-      : path_(std::move(path)), module_(std::move(module)), num_classes_(num_classes) {}
+  TorchScriptModel(std::string path, torch::jit::Module module, int64_t num_classes, bool graph_optimize)
+      : path_(std::move(path)),
+        module_(std::move(module)),
+        num_classes_(num_classes),
+        graph_optimize_(graph_optimize) {}
 
   at::Tensor forward(const at::Tensor& input) override {
+    // The executor reads the setting (thread-local) at each call: this forward, and so the
+    // backward of its graph, run as model.torchscript.graph_optimize says.
+    const torch::jit::GraphOptimizerEnabledGuard optimize(graph_optimize_);
     const c10::IValue out = module_.forward({input});
     if (!out.isTensor()) {
       throw Error::input(path_ + ": forward returned " + std::string(out.tagKind()) + ", expected a tensor of logits");
@@ -66,6 +73,7 @@ class TorchScriptModel : public TrainableModel {
   std::string path_;
   torch::jit::Module module_;
   int64_t num_classes_;
+  bool graph_optimize_;
 };
 
 }  // namespace
@@ -84,7 +92,7 @@ std::unique_ptr<TrainableModel> make_torchscript(const proto::TorchScriptConfig&
     throw Error::input(path + ": not a TorchScript file: " + first_line(e.what_without_backtrace()));
   }
   if (!module.find_method("forward")) throw Error::input(path + ": the TorchScript module has no forward method");
-  return std::make_unique<TorchScriptModel>(path, std::move(module), shape.num_classes);
+  return std::make_unique<TorchScriptModel>(path, std::move(module), shape.num_classes, config.graph_optimize());
 }
 
 }  // namespace repro::models
