@@ -146,7 +146,23 @@ std::unique_ptr<ProcessGroup> ProcessGroup::join(const RankEnvironment& env) {
                          seconds(env.timeout_s) + ": rank " + std::to_string(r) + " did not arrive (" + message_of(e) +
                          ")");
     }
+    // Rank 0 serves the store and leaves when it finds a mismatch: a rank says it has read rank
+    // 0's world size, and rank 0 waits for that (a few seconds at most) before it leaves, so
+    // that both name the mismatch.
+    if (r == 0) {
+      try {
+        impl->set("repro/read_rank0/" + std::to_string(env.rank), "1");
+      } catch (const std::exception&) {
+      }
+    }
     if (theirs != std::to_string(env.world_size)) {
+      if (env.rank == 0) {
+        try {
+          impl->store->wait({"repro/read_rank0/" + std::to_string(r)},
+                            std::min(impl->timeout(), std::chrono::milliseconds(5000)));
+        } catch (const std::exception&) {
+        }
+      }
       throw Error::usage("WORLD_SIZE: " + rank + " was started with " + std::to_string(env.world_size) +
                          " ranks but rank " + std::to_string(r) + " with " + theirs +
                          " (every rank of a job needs the same WORLD_SIZE)");
