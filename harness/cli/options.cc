@@ -9,10 +9,12 @@
 #include <map>
 
 #include "repro/config.h"
+#include "repro/distributed.h"
 #include "repro/error.h"
 #include "repro/log.h"
 #include "util/env_names.h"
 #include "util/exact.h"
+#include "util/strings.h"
 
 namespace repro::cli {
 
@@ -153,10 +155,10 @@ bool set_distributed_options(const po::variables_map& vm, LaunchOptions* options
   const bool job = options->nproc != 1 || options->nnodes != 1 || vm.count("node-rank") || vm.count("master-port") ||
                    vm.count("master-addr");
   if (vm.count("dist-timeout")) {
-    options->timeout_s = vm["dist-timeout"].as<double>();
+    options->timeout_s = internal::checked_seconds("--dist-timeout", vm["dist-timeout"].as<double>(), kMaxTimeoutS);
     // A rank started with WORLD_SIZE (by torchrun, or a program this process starts) reads it
     // from the environment, like the ranks a launch starts (repro/distributed.h).
-    if (!job && std::getenv("WORLD_SIZE") == nullptr) {
+    if (!job && !rank_environment().has_value()) {
       throw Error::usage(
           "--dist-timeout: only for a data-parallel job (--nproc, --nnodes, or a rank started with "
           "WORLD_SIZE set)");

@@ -354,6 +354,22 @@ TEST(DistributedCliTest, DistTimeoutOutsideAJobIsRefused) {
   EXPECT_FALSE(fs::exists(dir / "runs"));
 }
 
+// The flag's range is the variable's (repro/distributed.h), named by the flag the user typed,
+// for a launch and for a rank started torchrun-style alike; no rank starts.
+TEST(DistributedCliTest, DistTimeoutOutOfRangeIsNamedByTheFlag) {
+  testing::TempDir dir;
+  for (const std::string seconds : {"0", "-2", "86401", "nan"}) {
+    const auto r = repro_bounded(mlp_run(dir / "runs", {"--nproc", "2", "--dist-timeout=" + seconds}), 60);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err, "repro: --dist-timeout: '" + seconds + "' is not a number of seconds in (0, 86400]\n");
+  }
+  const auto r = repro_bounded(mlp_run(dir / "runs", {"--dist-timeout", "0"}), 60,
+                               {{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"MASTER_PORT", "29999"}});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "repro: --dist-timeout: '0' is not a number of seconds in (0, 86400]\n");
+  EXPECT_FALSE(fs::exists(dir / "runs"));
+}
+
 TEST(DistributedCliTest, RanksStartedWithOtherWorldSizesAreNamed) {
   testing::TempDir dir;
   const std::string port = std::to_string(free_port());

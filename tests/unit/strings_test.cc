@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <climits>
+#include <cmath>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,6 +102,7 @@ TEST(StringsTest, IntegerSettingTakesOnlyADecimalIntegerInRange) {
       {"1x", "RANK: '1x' is not an integer in 0..1"},
       {"99999999999999999999", "RANK: '99999999999999999999' is not an integer in 0..1"},
       {"1\n", "RANK: '1\\x0a' is not an integer in 0..1"},
+      {" 1", "RANK: ' 1' is not an integer in 0..1"},
   };
   for (const auto& [text, message] : bad) {
     try {
@@ -116,6 +119,45 @@ TEST(StringsTest, IntegerSettingTakesOnlyADecimalIntegerInRange) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), "STEP: '-3' is not an integer >= 0");
   }
+}
+
+// Seconds, from a flag or a variable: one range rule and one message for both.
+TEST(StringsTest, SecondsSettingTakesOnlyAPositiveNumberUpToTheLimit) {
+  EXPECT_EQ(seconds_setting("T", "0.5", 10), 0.5);
+  EXPECT_EQ(seconds_setting("T", "10", 10), 10);
+  EXPECT_EQ(checked_seconds("--t", 3, 10), 3);
+  for (const std::string text : {"", "0", "-1", "10.5", "nan", "inf", "1s", " 1"}) {
+    try {
+      seconds_setting("T", text.c_str(), 10);
+      ADD_FAILURE() << "accepted '" << text << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+      EXPECT_EQ(std::string(e.what()), "T: '" + text + "' is not a number of seconds in (0, 10]");
+    }
+  }
+  for (const double s : {0.0, -0.5, 10.25, std::nan("")}) {
+    try {
+      checked_seconds("--t", s, 10);
+      ADD_FAILURE() << "accepted " << s;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("--t: '", 0), 0u) << e.what();
+      EXPECT_NE(std::string(e.what()).find("' is not a number of seconds in (0, 10]"), std::string::npos);
+    }
+  }
+}
+
+// The harness's own switches for the processes it starts are "1"; nothing else turns one on.
+TEST(StringsTest, EnvFlagIsOnlyOne) {
+  const char* name = "REPRO_STRINGS_TEST_FLAG";
+  ::unsetenv(name);
+  EXPECT_FALSE(env_flag(name));
+  for (const char* off : {"", "0", "true", "11"}) {
+    ::setenv(name, off, 1);
+    EXPECT_FALSE(env_flag(name)) << off;
+  }
+  ::setenv(name, "1", 1);
+  EXPECT_TRUE(env_flag(name));
+  ::unsetenv(name);
 }
 
 }  // namespace

@@ -78,6 +78,7 @@ class Tensor;
 namespace repro {
 
 inline constexpr double kDefaultTimeoutS = 30;
+inline constexpr double kMaxTimeoutS = 86400;             // a day: any longer wait is a typo
 inline constexpr std::int64_t kBucketBytes = 25ll << 20;  // DDP's default bucket_cap_mb
 
 // Where this process stands in a data-parallel job, as its environment says.

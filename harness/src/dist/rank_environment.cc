@@ -26,13 +26,7 @@ std::optional<RankEnvironment> rank_environment() {
   if (port == nullptr) throw Error::usage("MASTER_PORT: not set, but WORLD_SIZE is (" + std::string(world) + ")");
   env.master_port = static_cast<int>(internal::integer_setting("MASTER_PORT", port, 1, 65535));
   if (const char* t = std::getenv(internal::kEnvDistTimeout)) {
-    char* end = nullptr;
-    const double s = std::strtod(t, &end);
-    if (*t == '\0' || *end != '\0' || !(s > 0) || s > 86400) {
-      throw Error::usage(std::string(internal::kEnvDistTimeout) + ": '" + t +
-                         "' is not a number of seconds in (0, 86400]");
-    }
-    env.timeout_s = s;
+    env.timeout_s = internal::seconds_setting(internal::kEnvDistTimeout, t, kMaxTimeoutS);
   }
   return env;
 }

@@ -9,12 +9,14 @@
 #include "fleet/rank_launch.h"
 #include "proto/run_config.pb.h"
 #include "repro/config.h"
+#include "repro/distributed.h"
 #include "repro/error.h"
 #include "run/run_identity.h"
 #include "util/child.h"
 #include "util/env_names.h"
 #include "util/fileutil.h"
 #include "util/process.h"
+#include "util/strings.h"
 
 namespace repro {
 namespace {
@@ -66,9 +68,7 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
   if (options.master_port < 0 || options.master_port > 65535) {
     throw Error::usage("--master-port: " + std::to_string(options.master_port) + " is not a port in 1..65535");
   }
-  if (!(options.timeout_s > 0) || options.timeout_s > 86400) {
-    throw Error::usage("--dist-timeout: must be a number of seconds in (0, 86400]");
-  }
+  internal::checked_seconds("--dist-timeout", options.timeout_s, kMaxTimeoutS);
   const bool job = options.nproc > 1 || options.nnodes > 1;
   internal::ChildSpec child;
   child.argv = command;

@@ -132,11 +132,6 @@ class RootCache {
   bool changed_ = false;
 };
 
-bool rehash_from_env() {
-  const char* v = std::getenv(kEnvRehash);
-  return v != nullptr && std::string(v) == "1";
-}
-
 }  // namespace
 
 std::vector<TreeFile> walk_tree(const std::string& root) {
@@ -186,7 +181,7 @@ PathDigest digest_path(const std::string& path, const DigestOptions& options) {
   PathDigest d;
   d.absolute_path = absolute.size() > 1 && absolute.back() == '/' ? absolute.substr(0, absolute.size() - 1) : absolute;
   internal::RootCache cache(internal::digest_cache_dir(options), d.absolute_path,
-                            options.rehash || internal::rehash_from_env());
+                            options.rehash || internal::env_flag(internal::kEnvRehash));
   if (S_ISREG(st.st_mode)) {
     d.xxh3 = cache.cached(d.absolute_path, st);
     const bool read = d.xxh3.empty();

@@ -21,11 +21,6 @@
 namespace repro {
 namespace {
 
-bool env_flag(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' && std::string(v) != "0";
-}
-
 // The state of parameter `p`: LibTorch 1.13 keys it by the TensorImpl address as a string,
 // later versions by the address itself.
 template <typename Map>
@@ -85,7 +80,7 @@ std::optional<TraceRequest> trace_request_from_env() {
                        ")");
   }
   r.file = file;
-  r.stop = env_flag(internal::kEnvTraceStop);
+  r.stop = internal::env_flag(internal::kEnvTraceStop);
   if (const char* rank = std::getenv(internal::kEnvTraceRank); rank != nullptr && *rank != '\0') {
     r.rank = static_cast<int>(internal::integer_setting(internal::kEnvTraceRank, rank, 0, INT32_MAX));
   }

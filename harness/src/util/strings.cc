@@ -1,10 +1,12 @@
 #include "util/strings.h"
 
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 
 #include "repro/error.h"
+#include "util/exact.h"
 
 namespace repro::internal {
 namespace {
@@ -167,12 +169,40 @@ long long integer_setting(const char* name, const char* text, long long low, lon
   char* end = nullptr;
   errno = 0;
   const long long value = std::strtoll(text, &end, 10);
-  if (*text == '\0' || *end != '\0' || errno != 0 || value < low || value > high) {
+  if (*text == '\0' || std::isspace(static_cast<unsigned char>(*text)) || *end != '\0' || errno != 0 || value < low ||
+      value > high) {
     const std::string range =
         high == LLONG_MAX ? " >= " + std::to_string(low) : " in " + std::to_string(low) + ".." + std::to_string(high);
     throw Error::usage(std::string(name) + ": '" + printable(text) + "' is not an integer" + range);
   }
   return value;
+}
+
+namespace {
+[[noreturn]] void not_seconds(const char* name, const std::string& text, double high) {
+  throw Error::usage(std::string(name) + ": '" + printable(text) + "' is not a number of seconds in (0, " +
+                     shortest_text(high) + "]");
+}
+}  // namespace
+
+double checked_seconds(const char* name, double seconds, double high) {
+  if (!(seconds > 0) || !(seconds <= high)) not_seconds(name, shortest_text(seconds), high);
+  return seconds;
+}
+
+double seconds_setting(const char* name, const char* text, double high) {
+  char* end = nullptr;
+  errno = 0;
+  const double value = std::strtod(text, &end);
+  if (*text == '\0' || std::isspace(static_cast<unsigned char>(*text)) || *end != '\0' || errno != 0 || !(value > 0) ||
+      !(value <= high))
+    not_seconds(name, text, high);
+  return value;
+}
+
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::string_view(v) == "1";
 }
 
 }  // namespace repro::internal

@@ -65,4 +65,15 @@ std::string printable(std::string_view text, std::size_t max_bytes = 80);
 // largest long long).
 long long integer_setting(const char* name, const char* text, long long low, long long high);
 
+// `seconds`, the value of setting `name` (a flag or an environment variable), when it lies in
+// (0, high]; anything else (zero, negative, NaN, above `high`) is Error::usage
+// "NAME: 'SECONDS' is not a number of seconds in (0, HIGH]". seconds_setting parses `text`
+// (a decimal number, nothing after it) and checks it so.
+double checked_seconds(const char* name, double seconds, double high);
+double seconds_setting(const char* name, const char* text, double high);
+
+// Whether the environment variable `name` is set to "1", as the harness sets its own switches
+// for the processes it starts (unset, empty or anything else: false).
+bool env_flag(const char* name);
+
 }  // namespace repro::internal
