@@ -111,7 +111,11 @@ struct Session::Impl {
     return out;
   }
 
-  // Records one step (session.cc): the loss, and with `values` every named value (the first is
+  // After step `step`: a SIGINT or SIGTERM that arrived (options.handle_signals) ends the run
+  // as interrupted and is raised again, to take its usual effect (session.cc).
+  void stop_if_signalled(int64_t step);
+
+  // Records one step (session_steps.cc): the loss, and with `values` every named value (the first is
   // the loss). Both record_step overloads end here.
   void record(int64_t step, const at::Tensor& loss, const NamedValues* values, const StepExtras& extras);
   // The NaN/Inf guard over the step's values (the loss alone when `values` is null).
