@@ -36,9 +36,20 @@ std::uint64_t seed_from(const po::variables_map& vm) {
 // Prints what a launched program or job recorded; returns its exit status.
 int report_launch(const po::variables_map& vm, const std::string& what, const LaunchResult& launched) {
   const bool json = vm.count("json") > 0;
-  if (launched.run_dir.empty() || !std::filesystem::exists(launched.run_dir + "/record.pb")) {
-    // another node's launcher of a job: rank 0 records the run on node 0
-    if (!launched.failed.empty()) std::cerr << "repro run: " << launched.failed << "\n";
+  if (launched.run_dir.empty()) {  // another node's launcher of a job: rank 0 records the run on node 0
+    if (!launched.failed.empty()) {
+      std::cerr << "repro run: " << launched.failed << "\n";
+    } else if (launched.exit_code == 0) {
+      std::cerr << "repro run: the ranks of this node finished; node 0 records the run\n";
+    }
+    if (json) {
+      google::protobuf::Struct result;
+      (*result.mutable_fields())["run_dir"].set_string_value("");
+      (*result.mutable_fields())["status"].set_string_value(launched.exit_code == 0 ? "finished" : "failed");
+      (*result.mutable_fields())["reason"].set_string_value(launched.failed);
+      (*result.mutable_fields())["exit_code"].set_number_value(launched.exit_code);
+      std::cout << to_json(result);
+    }
     return launched.exit_code;
   }
   const RunData run = read_run(launched.run_dir);

@@ -142,7 +142,16 @@ TEST(DistributedCliTest, TwoRanksRecordTheMeanLossAndRepeatBitwise) {
   EXPECT_EQ(rank0.header.final_param_digest(), rank1.header.final_param_digest());
   EXPECT_EQ(rank0.header.status(), proto::FINISHED);
 
-  const std::string b = finished_run(mlp_run(dir / "runs", {"--nproc", "2"}));
+  // Rank 0 shows the progress; rank 1 only its own directory (it would repeat the lines).
+  const auto second = repro_bounded(mlp_run(dir / "runs", {"--nproc", "2"}));
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const std::string b = last_line(second.out);
+  bool rank0_progress = false;
+  for (const auto& line : second.err_lines()) {
+    if (line.rfind("[rank 1] ", 0) == 0) EXPECT_EQ(line, "[rank 1] " + b + "/ranks/1") << second.err;
+    rank0_progress |= line.find("[rank 0]") != std::string::npos && line.find("step 24/24") != std::string::npos;
+  }
+  EXPECT_TRUE(rank0_progress) << second.err;
   const auto report = parse_report(run_repro({"compare", a, b, "--json"}));
   EXPECT_EQ(report.verdict(), proto::IDENTICAL) << report.summary();
   EXPECT_EQ(read_run(b).header.final_param_digest(), rank0.header.final_param_digest());
@@ -302,6 +311,10 @@ TEST(DistributedCliTest, TwoLaunchersAsTwoNodesGiveTheBitsOfOneLauncher) {
   const std::string two_nodes = finished_run(node0);
   const auto r1 = testing::wait_process(second);
   EXPECT_EQ(r1.exit_code, 0) << r1.err;
+  EXPECT_EQ(r1.out, "") << "node 0 prints the run directory";
+  EXPECT_NE(r1.err.find("repro run: the ranks of this node finished; node 0 records the run"), std::string::npos)
+      << r1.err;
+  EXPECT_FALSE(fs::exists(dir / "node1")) << "node 1's launcher leaves no runs directory";
   const std::string one_node = finished_run(mlp_run(dir / "runs", {"--nproc", "2"}));
   const auto report = parse_report(run_repro({"compare", two_nodes, one_node, "--json"}));
   EXPECT_EQ(report.verdict(), proto::IDENTICAL) << report.summary();

@@ -54,8 +54,8 @@ struct LaunchOptions {
   // 0, the others are stopped (SIGTERM, SIGKILL 3 s later) and the launch returns that exit
   // status with the rank named in LaunchResult::failed. Several machines: one launcher per
   // machine with the same nproc, nnodes and master address and port and its own node_rank;
-  // node 0 runs rank 0 and records the run directory (a launcher of another node returns the
-  // directory it would have used, and its ranks record under rank 0's).
+  // node 0 runs rank 0 and records the run directory (a launcher of another node makes no
+  // directory and returns an empty run_dir; its ranks record under rank 0's).
   int nproc = 1;
   int nnodes = 1;
   int node_rank = 0;                      // 0..nnodes-1; ranks node_rank*nproc ... +nproc-1
@@ -65,7 +65,7 @@ struct LaunchOptions {
 };
 
 struct LaunchResult {
-  std::string run_dir;  // the run the program recorded
+  std::string run_dir;  // the run the program recorded; empty on a node other than 0
   int exit_code = 0;    // the program's exit status (128 + signal number when a signal ended it)
   std::string failed;   // a data-parallel job: the first rank that failed ("rank 1 was killed by signal 9 (SIGKILL)")
 };

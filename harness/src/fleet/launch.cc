@@ -75,9 +75,12 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
   child.argv[0] = program_path(command[0]);
   if (options.stdout_to_stderr) child.stdout_path = "-2";
 
+  // Rank 0, on node 0, records the job; another node's ranks write under rank 0's directory, so
+  // that node's launcher makes none.
+  const bool records_here = !(job && options.node_rank > 0);
   std::error_code ec;
   const bool runs_dir_existed = !options.run_dir.empty() || fs::exists(options.runs_dir, ec);
-  if (options.run_dir.empty()) internal::make_directories(options.runs_dir);
+  if (options.run_dir.empty() && records_here) internal::make_directories(options.runs_dir);
   const std::string run_dir =
       !options.run_dir.empty()
           ? options.run_dir
@@ -108,10 +111,7 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
     result.exit_code = internal::wait_child(internal::spawn(child));
   }
   sigaction(SIGINT, &old_int, nullptr);
-  if (job && options.node_rank > 0) {  // rank 0, on node 0, records the directory
-    result.run_dir = run_dir;
-    return result;
-  }
+  if (!records_here) return result;
   if (!fs::exists(fs::path(run_dir) / "record.pb")) {
     if (!options.run_dir.empty()) throw Error::internal(run_dir + ": no run record after the launch");
     // Nothing left behind that looks like a run: an empty run directory goes, and the runs

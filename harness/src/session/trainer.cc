@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "repro/distributed.h"
@@ -66,7 +67,10 @@ void run_loop(const proto::RunConfig& config, Session& session, const models::Bu
                               at::kLong)
                : at::arange(n_train, at::kLong);
   };
-  internal::Progress progress(train_cfg.steps());
+  // A data-parallel job: rank 0 shows progress and the evaluations for all (every rank records
+  // its own; the others would print the same lines again, prefixed by their rank).
+  std::optional<internal::Progress> progress;
+  if (rank == 0) progress.emplace(train_cfg.steps());
   int64_t epoch = -1, pos = n_train, first_step = 0;
   at::Tensor order;
   // A resumed run continues where its checkpoint left off: parameters, optimizer and default
@@ -108,7 +112,7 @@ void run_loop(const proto::RunConfig& config, Session& session, const models::Bu
     extras.batch = &x;
     optimizer->step();
     session.record_step(step, loss, extras);
-    progress.update(step, loss.item<double>());
+    if (progress) progress->update(step, loss.item<double>());
     const bool last = step + 1 == train_cfg.steps();
     // The last step's periodic evaluation is the final one, unless there is none.
     if ((!last || !train_cfg.final_eval()) && train_cfg.eval_every() > 0 && (step + 1) % train_cfg.eval_every() == 0) {
@@ -118,16 +122,16 @@ void run_loop(const proto::RunConfig& config, Session& session, const models::Bu
       session.save_checkpoint({step + 1, epoch, pos}, optimizer.get());
     }
   }
-  progress.done();
+  if (progress) progress->done();
   if (!train_cfg.final_eval()) return;
   const int64_t last_step = train_cfg.steps() - 1;
   const auto val = evaluate(*model, s.val_x, s.val_y, train_cfg.eval_batch_size());
   session.record_eval(last_step, "validation", val);
-  spdlog::info("validation: loss {:.4f}, accuracy {:.4f}", val.at("loss"), val.at("accuracy"));
+  if (rank == 0) spdlog::info("validation: loss {:.4f}, accuracy {:.4f}", val.at("loss"), val.at("accuracy"));
   if (s.test_x.defined() && s.test_x.size(0) > 0) {
     const auto test = evaluate(*model, s.test_x, s.test_y, train_cfg.eval_batch_size());
     session.record_eval(last_step, "test", test);
-    spdlog::info("test: loss {:.4f}, accuracy {:.4f}", test.at("loss"), test.at("accuracy"));
+    if (rank == 0) spdlog::info("test: loss {:.4f}, accuracy {:.4f}", test.at("loss"), test.at("accuracy"));
   }
 }
 
