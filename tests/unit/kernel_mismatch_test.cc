@@ -99,5 +99,25 @@ TEST(KernelMismatchTest, TheChildsVariablesDecide) {
   EXPECT_EQ(ours.at("onednn.effective_isa").here, here.onednn().effective_isa());
 }
 
+// Another BLAS library is named, and cannot be matched: no variable picks another library.
+TEST(KernelMismatchTest, AnotherBlasLibraryIsNamedAndCannotBeMatched) {
+  const auto here = capture_environment();
+  if (here.blas().implementation().empty()) GTEST_SKIP() << "no BLAS loaded here";
+  proto::Environment recorded = here;
+  const std::string other = here.blas().implementation() == "mkl" ? "openblas" : "mkl";
+  recorded.mutable_blas()->set_implementation(other);
+  recorded.mutable_blas()->set_core("SkylakeX");
+  const auto m = by_field(rerun_mismatches(recorded, here));
+  ASSERT_EQ(m.count("blas.implementation"), 1u) << describe_kernel_mismatches(rerun_mismatches(recorded, here));
+  const auto& blas = m.at("blas.implementation");
+  EXPECT_EQ(blas.what, "BLAS library");
+  EXPECT_EQ(blas.recorded, other);
+  EXPECT_EQ(blas.here, here.blas().implementation());
+  EXPECT_EQ(blas.variable, "");
+  EXPECT_EQ(blas.cannot, "this machine loads " + here.blas().implementation() +
+                             " (the run's library must be installed and chosen for libblas.so.3)");
+  EXPECT_EQ(m.count("blas.core"), 0u) << "another library's core is not comparable";
+}
+
 }  // namespace
 }  // namespace repro

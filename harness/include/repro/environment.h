@@ -48,11 +48,13 @@ proto::LockCheck verify_lock_file(const std::string& lock_path,
 // differently.
 struct KernelMismatch {
   std::string field;     // in proto::Environment: "torch.cpu_capability", "onednn.effective_isa",
-                         // "blas.core" or "libm.dispatch"
-  std::string what;      // "ATen CPU capability", "oneDNN ISA", "OpenBLAS core", "libm variant"
+                         // "blas.implementation", "blas.core" or "libm.dispatch"
+  std::string what;      // "ATen CPU capability", "oneDNN ISA", "BLAS library", "OpenBLAS core",
+                         // "libm variant"
   std::string recorded;  // the run's choice ("AVX512")
   std::string here;      // this machine's ("AVX2")
   std::string variable;  // what pins it: ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE, GLIBC_TUNABLES
+                         // ("" for the BLAS library: no variable does, `cannot` says why)
   std::string pin;       // the variable's value that makes the recorded choice here (GLIBC_TUNABLES:
                          // the child's other tunables kept)
   std::string cannot;    // why this machine cannot make the recorded choice ("this CPU lacks

@@ -62,8 +62,16 @@ std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded
 
   // A DYNAMIC_ARCH OpenBLAS here picks the recorded OPENBLAS_CORETYPE when this CPU has it, and
   // otherwise what it picked in this process (unknowable when this process has its own pin).
+  // Another BLAS library has other kernels whatever its settings: no variable chooses the
+  // recorded one's here (Debian switches libblas.so.3 with update-alternatives).
   const std::string core = recorded.blas().core();
-  if (here.blas().implementation() != "openblas" || !here.blas().dynamic_arch()) {
+  const std::string library = recorded.blas().implementation();
+  if (!library.empty() && !here.blas().implementation().empty() && library != here.blas().implementation()) {
+    out.push_back({"blas.implementation", "BLAS library", library, here.blas().implementation(), "", "",
+                   "this machine loads " + here.blas().implementation() +
+                       " (the run's library must be installed and "
+                       "chosen for libblas.so.3)"});
+  } else if (here.blas().implementation() != "openblas" || !here.blas().dynamic_arch()) {
     const std::string blas = here.blas().implementation().empty() ? "none" : here.blas().implementation();
     add_if_different(out,
                      {"blas.core", "OpenBLAS core", core, here.blas().core().empty() ? blas : here.blas().core(),
