@@ -31,6 +31,7 @@
 #include "session/session_resume.h"
 #include "trace/trace_window.h"
 #include "util/env_names.h"
+#include "util/process.h"
 #include "util/strings.h"
 
 namespace repro {
@@ -49,6 +50,7 @@ extern "C" void on_stop_signal(int sig) {
 
 Session::Session(proto::RunConfig config, SessionOptions options) : impl_(std::make_unique<Impl>()) {
   auto& s = *impl_;
+  internal::keep_freed_memory_for_reuse();  // before the program's steps allocate
   if (auto request = trace_request_from_env()) {
     for (const auto& assignment : request->overrides) apply_override(&config, assignment);
     s.trace = std::make_unique<internal::TraceWindow>(std::move(*request));
