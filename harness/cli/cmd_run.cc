@@ -33,6 +33,17 @@ std::uint64_t seed_from(const po::variables_map& vm) {
   return seed;
 }
 
+// `repro run --json`'s one object.
+void print_launch_json(const std::string& run_dir, const std::string& status, const std::string& reason,
+                       int exit_code) {
+  google::protobuf::Struct result;
+  (*result.mutable_fields())["run_dir"].set_string_value(run_dir);
+  (*result.mutable_fields())["status"].set_string_value(status);
+  (*result.mutable_fields())["reason"].set_string_value(reason);
+  (*result.mutable_fields())["exit_code"].set_number_value(exit_code);
+  std::cout << to_json(result);
+}
+
 // Prints what a launched program or job recorded; returns its exit status.
 int report_launch(const po::variables_map& vm, const std::string& what, const LaunchResult& launched) {
   const bool json = vm.count("json") > 0;
@@ -42,14 +53,8 @@ int report_launch(const po::variables_map& vm, const std::string& what, const La
     } else if (launched.exit_code == 0) {
       std::cerr << "repro run: the ranks of this node finished; node 0 records the run\n";
     }
-    if (json) {
-      google::protobuf::Struct result;
-      (*result.mutable_fields())["run_dir"].set_string_value("");
-      (*result.mutable_fields())["status"].set_string_value(launched.exit_code == 0 ? "finished" : "failed");
-      (*result.mutable_fields())["reason"].set_string_value(launched.failed);
-      (*result.mutable_fields())["exit_code"].set_number_value(launched.exit_code);
-      std::cout << to_json(result);
-    }
+    if (json)
+      print_launch_json("", launched.exit_code == 0 ? "finished" : "failed", launched.failed, launched.exit_code);
     return launched.exit_code;
   }
   const RunData run = read_run(launched.run_dir);
@@ -58,12 +63,7 @@ int report_launch(const po::variables_map& vm, const std::string& what, const La
                              : run.status == proto::RUNNING     ? "running"
                                                                 : "failed";
   if (json) {
-    google::protobuf::Struct result;
-    (*result.mutable_fields())["run_dir"].set_string_value(launched.run_dir);
-    (*result.mutable_fields())["status"].set_string_value(status);
-    (*result.mutable_fields())["reason"].set_string_value(run.header.status_reason());
-    (*result.mutable_fields())["exit_code"].set_number_value(launched.exit_code);
-    std::cout << to_json(result);
+    print_launch_json(launched.run_dir, status, run.header.status_reason(), launched.exit_code);
   } else {
     if (launched.exit_code != 0) {
       std::cerr << "repro run: "

@@ -179,6 +179,8 @@ long long integer_setting(const char* name, const char* text, long long low, lon
 }
 
 namespace {
+bool is_seconds(double value, double high) { return value > 0 && value <= high; }  // NaN is not
+
 [[noreturn]] void not_seconds(const char* name, const std::string& text, double high) {
   throw Error::usage(std::string(name) + ": '" + printable(text) + "' is not a number of seconds in (0, " +
                      shortest_text(high) + "]");
@@ -186,7 +188,7 @@ namespace {
 }  // namespace
 
 double checked_seconds(const char* name, double seconds, double high) {
-  if (!(seconds > 0) || !(seconds <= high)) not_seconds(name, shortest_text(seconds), high);
+  if (!is_seconds(seconds, high)) not_seconds(name, shortest_text(seconds), high);
   return seconds;
 }
 
@@ -194,9 +196,10 @@ double seconds_setting(const char* name, const char* text, double high) {
   char* end = nullptr;
   errno = 0;
   const double value = std::strtod(text, &end);
-  if (*text == '\0' || std::isspace(static_cast<unsigned char>(*text)) || *end != '\0' || errno != 0 || !(value > 0) ||
-      !(value <= high))
+  if (*text == '\0' || std::isspace(static_cast<unsigned char>(*text)) || *end != '\0' || errno != 0 ||
+      !is_seconds(value, high)) {
     not_seconds(name, text, high);
+  }
   return value;
 }
 
