@@ -148,7 +148,9 @@ TEST(DistributedCliTest, TwoRanksRecordTheMeanLossAndRepeatBitwise) {
   const std::string b = last_line(second.out);
   bool rank0_progress = false;
   for (const auto& line : second.err_lines()) {
-    if (line.rfind("[rank 1] ", 0) == 0) EXPECT_EQ(line, "[rank 1] " + b + "/ranks/1") << second.err;
+    if (line.rfind("[rank 1] ", 0) == 0) {
+      EXPECT_EQ(line, "[rank 1] " + b + "/ranks/1") << second.err;
+    }
     rank0_progress |= line.find("[rank 0]") != std::string::npos && line.find("step 24/24") != std::string::npos;
   }
   EXPECT_TRUE(rank0_progress) << second.err;
