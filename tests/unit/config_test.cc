@@ -103,7 +103,13 @@ INSTANTIATE_TEST_SUITE_P(
                       Invalid{"SplitZero", "data.split_fraction=0", "data.split_fraction: must be in (0, 1)"},
                       Invalid{"Threads", "determinism.intra_op_threads=0", "determinism.intra_op_threads"},
                       Invalid{"Optimizer", "optimizer.name=lion", "optimizer.name: unknown value 'lion'"},
-                      Invalid{"Capability", "determinism.cpu_capability=avx9", "determinism.cpu_capability"},
+                      Invalid{"Capability", "determinism.cpu_capability=avx9",
+                              "determinism.cpu_capability: unknown value 'avx9' (expected one of \"\", avx2, avx512, "
+                              "default)"},
+                      Invalid{"OnednnIsa", "determinism.onednn_max_cpu_isa=avx512",
+                              "determinism.onednn_max_cpu_isa: unknown value 'avx512' (expected one of \"\", all, avx, "
+                              "avx2, avx2_vnni, avx512_core, avx512_core_amx, avx512_core_bf16, avx512_core_vnni, "
+                              "sse41)"},
                       Invalid{"MinLr", "optimizer.min_lr=5", "optimizer.min_lr: must be in [0, optimizer.lr)"},
                       Invalid{"Source", "data.source=imagenet", "data.source: unknown value 'imagenet'"},
                       Invalid{"OnNonFinite", "train.on_nonfinite=ignore",

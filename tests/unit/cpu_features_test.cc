@@ -45,6 +45,20 @@ TEST(CpuFeaturesTest, LevelsNeedTheirInstructions) {
   }
 }
 
+// The levels a config may pin are the table's, lowest first; each is the limit it names.
+TEST(CpuFeaturesTest, ConfigLevelsAreTheTablesLowestFirst) {
+  EXPECT_EQ(kernel_levels("aten"), (std::vector<std::string>{"default", "avx2", "avx512"}));
+  const auto isas = kernel_levels("onednn");
+  EXPECT_EQ(isas, (std::vector<std::string>{"sse41", "avx", "avx2", "avx2_vnni", "avx512_core", "avx512_core_vnni",
+                                            "avx512_core_bf16", "avx512_core_amx"}));
+  for (const auto& isa : isas) {
+    if (missing_cpu_features("onednn", isa).empty()) {
+      EXPECT_EQ(onednn_isa_under(isa), isa);
+    }
+  }
+  EXPECT_TRUE(kernel_levels("openblas").empty()) << "any core name; checked when the library loads";
+}
+
 TEST(CpuFeaturesTest, NativeChoicesAgreeWithWhatTheLibrariesChoseInThisProcess) {
   const auto env = capture_environment();
   if (env.numerics_env().count("ATEN_CPU_CAPABILITY") == 0) {

@@ -107,6 +107,12 @@ bool masked(const std::string& hwcaps, const std::string& feature) {
 
 }  // namespace
 
+std::vector<std::string> kernel_levels(const std::string& library) {
+  if (library == "onednn") return {kOnednnOrder.rbegin(), kOnednnOrder.rend()};
+  if (library == "aten") return {"default", "avx2", "avx512"};
+  return {};
+}
+
 std::string missing_cpu_features(const std::string& library, const std::string& level) {
   std::string missing;
   for (const auto& feature : features_of(library, level)) {

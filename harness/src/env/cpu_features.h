@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace repro::internal {
 
@@ -12,6 +13,10 @@ namespace repro::internal {
 // (default, avx2, avx512), "onednn" (sse41 ... avx512_core_amx) or "openblas" (prescott ...
 // sapphirerapids). Case does not matter.
 std::string missing_cpu_features(const std::string& library, const std::string& level);
+
+// The levels a config may pin for `library` ("aten" or "onednn"), lowest first: what
+// determinism.cpu_capability and onednn_max_cpu_isa accept besides "" (and oneDNN's "all").
+std::vector<std::string> kernel_levels(const std::string& library);
 
 // Whether every x86-64-v2 CPU (SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT) runs kernels of `level`;
 // false for a level not listed in cpu_features.cc (other than ATen's "default").

@@ -1,5 +1,6 @@
 // kernel_mismatches: what a process started here with given numerics variables would choose,
 // library by library, against what a recorded run chose.
+#include <algorithm>
 #include <map>
 
 #include "env/cpu_features.h"
@@ -43,7 +44,8 @@ std::vector<KernelMismatch> kernel_mismatches(const proto::Environment& recorded
   // ATen 1.13 takes ATEN_CPU_CAPABILITY when it is one of its lower-case names (and dies of
   // SIGILL when the CPU lacks it: counted as the native choice, so that it cannot be matched).
   const std::string capability = variable_of(child, "ATEN_CPU_CAPABILITY");
-  const bool taken = (capability == "default" || capability == "avx2" || capability == "avx512") &&
+  const auto levels = internal::kernel_levels("aten");
+  const bool taken = std::find(levels.begin(), levels.end(), capability) != levels.end() &&
                      internal::missing_cpu_features("aten", capability).empty();
   const std::string recorded_capability = recorded.torch().cpu_capability();
   // Unpinned, a child picks what this process's torch picked unpinned: the same build on the

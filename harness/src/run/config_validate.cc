@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "env/cpu_features.h"
 #include "repro/config.h"
 #include "repro/determinism.h"
 #include "repro/error.h"
@@ -52,11 +53,12 @@ void check_determinism(const proto::DeterminismConfig& d, Checker& c) {
           "must be in [1, 1024]", d.intra_op_threads());
   c.check(d.inter_op_threads() >= 1 && d.inter_op_threads() <= 1024, "determinism.inter_op_threads",
           "must be in [1, 1024]", d.inter_op_threads());
-  c.one_of(d.cpu_capability(), {"", "default", "avx2", "avx512"}, "determinism.cpu_capability");
-  c.one_of(d.onednn_max_cpu_isa(),
-           {"", "all", "sse41", "avx", "avx2", "avx2_vnni", "avx512_core", "avx512_core_vnni", "avx512_core_bf16",
-            "avx512_core_amx"},
-           "determinism.onednn_max_cpu_isa");
+  auto levels = [](const std::string& library, std::set<std::string> also) {
+    for (auto& level : internal::kernel_levels(library)) also.insert(std::move(level));
+    return also;
+  };
+  c.one_of(d.cpu_capability(), levels("aten", {""}), "determinism.cpu_capability");
+  c.one_of(d.onednn_max_cpu_isa(), levels("onednn", {"", "all"}), "determinism.onednn_max_cpu_isa");
   const std::regex core("[A-Za-z][A-Za-z0-9_]*"), hwcaps("-?[A-Za-z0-9_]+(,-?[A-Za-z0-9_]+)*");
   c.check(d.blas_coretype().empty() || std::regex_match(d.blas_coretype(), core), "determinism.blas_coretype",
           "must be an OpenBLAS core name such as nehalem or haswell", "'" + d.blas_coretype() + "'");
