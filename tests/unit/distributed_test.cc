@@ -4,9 +4,6 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,12 +14,15 @@
 #include <vector>
 
 #include "dist/process_group.h"
+#include "net_testutil.h"
 #include "repro/distributed.h"
 #include "repro/error.h"
 #include "testutil.h"
 
 namespace repro {
 namespace {
+
+using testing::free_port;
 
 const char* const kVariables[] = {"WORLD_SIZE",  "RANK",        "LOCAL_RANK",
                                   "MASTER_ADDR", "MASTER_PORT", "REPRO_DIST_TIMEOUT_S"};
@@ -38,18 +38,6 @@ class JobEnv {
     for (const char* n : kVariables) unsetenv(n);
   }
 };
-
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Runs `body(group)` on two ranks of one job, a thread each; rethrows a rank's failure.
 void on_two_ranks(const std::function<void(internal::ProcessGroup&)>& body) {
