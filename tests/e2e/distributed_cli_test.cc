@@ -1,15 +1,13 @@
 // Data-parallel runs (repro/distributed.h) through the real binary: `repro run --nproc 2` of the
 // built-in trainer on Fashion-MNIST and of a user's program (tests/e2e/programs/rank_trainer.cc),
 // each rank a fresh process joined over c10d's TCPStore and Gloo on 127.0.0.1.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "bounded_process.h"
+#include "net_testutil.h"
 #include "report_util.h"
 #include "repro/record.h"
 #include "testutil.h"
@@ -25,7 +24,9 @@ namespace repro {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::free_port;
 using testing::last_line;
+using testing::Listener;
 using testing::parse_report;
 using testing::run_bounded;
 using testing::run_repro;
@@ -82,31 +83,6 @@ const proto::Difference* find_field(const proto::ComparisonReport& report, const
   return nullptr;
 }
 
-// A TCP socket listening on 127.0.0.1 at a port the kernel chose; closed with the object.
-struct Listener {
-  int fd = -1;
-  int port = 0;
-  Listener() {
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    }
-    port = ntohs(addr.sin_port);
-  }
-  ~Listener() { close(fd); }
-};
-
-// A port that was free a moment ago.
-int free_port() {
-  Listener l;
-  return l.port;
-}
-
 TEST(DistributedCliTest, TwoRanksRecordTheMeanLossAndRepeatBitwise) {
   testing::TempDir dir;
   const std::string a = finished_run(mlp_run(dir / "runs", {"--nproc", "2"}));
@@ -117,6 +93,8 @@ TEST(DistributedCliTest, TwoRanksRecordTheMeanLossAndRepeatBitwise) {
   EXPECT_EQ(d.world_size(), 2);
   EXPECT_EQ(d.rank(), 0);
   EXPECT_EQ(rank1.header.distributed().rank(), 1);
+  EXPECT_EQ(rank0.header.run_id(), fs::path(a).filename().string()) << "the id names the directory";
+  EXPECT_EQ(rank1.header.run_id(), rank0.header.run_id() + ".rank1");
   EXPECT_EQ(d.backend(), "gloo");
   EXPECT_EQ(d.sharding(), "strided");
   ASSERT_EQ(d.ranks_size(), 2);
@@ -142,16 +120,22 @@ TEST(DistributedCliTest, TwoRanksRecordTheMeanLossAndRepeatBitwise) {
   EXPECT_EQ(rank0.header.final_param_digest(), rank1.header.final_param_digest());
   EXPECT_EQ(rank0.header.status(), proto::FINISHED);
 
-  // Rank 0 shows the progress; rank 1 only its own directory (it would repeat the lines).
+  // Rank 0 shows the progress, with the recorded (mean) loss; rank 1 only its own directory (it
+  // would repeat the lines). The second run has the first's bits (compared below).
   const auto second = repro_bounded(mlp_run(dir / "runs", {"--nproc", "2"}));
   ASSERT_EQ(second.exit_code, 0) << second.err;
   const std::string b = last_line(second.out);
+  char mean_loss[48], local_loss[48];
+  std::snprintf(mean_loss, sizeof mean_loss, "loss %.4f  ", double{rank0.steps.back().loss_f32()});
+  std::snprintf(local_loss, sizeof local_loss, "loss %.4f  ", double{rank0.steps.back().local_loss().f32()});
+  ASSERT_STRNE(mean_loss, local_loss) << "the last step tells the mean from rank 0's own loss";
   bool rank0_progress = false;
   for (const auto& line : second.err_lines()) {
     if (line.rfind("[rank 1] ", 0) == 0) {
       EXPECT_EQ(line, "[rank 1] " + b + "/ranks/1") << second.err;
     }
-    rank0_progress |= line.find("[rank 0]") != std::string::npos && line.find("step 24/24") != std::string::npos;
+    rank0_progress |= line.find("[rank 0]") != std::string::npos && line.find("step 24/24") != std::string::npos &&
+                      line.find(mean_loss) != std::string::npos;
   }
   EXPECT_TRUE(rank0_progress) << second.err;
   const auto report = parse_report(run_repro({"compare", a, b, "--json"}));

@@ -119,6 +119,7 @@ TEST(LaunchCliTest, SetParamReachesTheProgramAsAnOverride) {
   EXPECT_NE(r.out.find("param_trainer: lr 0.01\n"), std::string::npos) << r.out;  // its stdout passes through
   const auto h = read_run(launched).header;
   EXPECT_EQ(h.launcher(), "repro run");
+  EXPECT_EQ(h.run_id(), fs::path(launched).filename().string()) << "the launcher named the run and its directory";
   ASSERT_EQ(h.overrides_size(), 1);
   EXPECT_EQ(h.overrides(0), "params.lr=0.01");
   ASSERT_GE(h.params_size(), 1);
@@ -143,6 +144,7 @@ TEST(LaunchCliTest, SetParamReachesTheProgramAsAnOverride) {
   const auto again = read_run(rerun_report.run_b()).header;
   EXPECT_EQ(again.launcher(), "repro rerun");
   EXPECT_EQ(again.rerun_of(), h.run_id());
+  EXPECT_EQ(again.run_id(), fs::path(rerun_report.run_b()).filename().string());
   ASSERT_EQ(again.overrides_size(), 1);
   EXPECT_EQ(again.params(0).source(), proto::PARAM_SOURCE_OVERRIDE);
 }

@@ -77,6 +77,9 @@ TEST(ReportCliTest, CheckWritesTheSiteInItsReportDirectory) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string run1 = read_run(dir / "report/runs/mlp_synthetic/run-1").header.run_id();
   const std::string run2 = read_run(dir / "report/runs/mlp_synthetic/run-2").header.run_id();
+  // Each run has its own id, not its directory's name (every entry has a run-1).
+  EXPECT_NE(run1, run2);
+  EXPECT_EQ(run1.find("run-1"), std::string::npos) << run1;
   ASSERT_TRUE(fs::exists(dir / "report/site/index.html"));
   // The comparison check made ("run 2 vs run 1", run 1 the reference).
   const std::string page = dir / ("report/site/compare-" + run1 + "-" + run2 + ".html");

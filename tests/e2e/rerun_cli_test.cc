@@ -52,6 +52,8 @@ TEST(RerunScenarioTest, IdenticalRerunIsIdentical) {
   EXPECT_FALSE(report.has_first_divergent_step());
   const RunData rerun = read_run(report.run_b());
   EXPECT_EQ(rerun.header.rerun_of(), read_run(a).header.run_id());
+  EXPECT_EQ(rerun.header.run_id(), fs::path(report.run_b()).filename().string()) << "the id names the directory";
+  EXPECT_EQ(read_run(a).header.run_id(), fs::path(a).filename().string());
   const auto text = run_repro({"rerun", a, "--no-color"});
   EXPECT_EQ(text.exit_code, 0);
   EXPECT_NE(text.out.find("identical"), std::string::npos) << text.out;

@@ -85,6 +85,7 @@ TEST(ChildTest, EnvironmentDropsReexecutedAndSetsTheRunDirectory) {
   internal::ChildEnvironment spec;
   spec.run_dir = "/tmp/runs/r1";
   spec.rerun_of = "mlp-1";
+  spec.run_id = "r1";
   spec.drop = [](const std::string& name) { return name.rfind("CHILD_TEST_DROP", 0) == 0; };
   spec.set = {{"CHILD_TEST_DROPPED", "recorded"}, {"REPRO_TRACE_STEP", "2"}};
   const auto env = internal::child_environment(spec);
@@ -99,11 +100,17 @@ TEST(ChildTest, EnvironmentDropsReexecutedAndSetsTheRunDirectory) {
   EXPECT_EQ(env.at("REPRO_TRACE_STEP"), "2");
   EXPECT_EQ(env.at("PATH"), std::getenv("PATH"));
 
+  EXPECT_EQ(env.at("REPRO_RUN_ID"), "r1");
+
+  // A launcher's id is for its own child: a child of that child makes its own.
+  setenv("REPRO_RUN_ID", "r1", 1);
   internal::ChildEnvironment plain_spec;
   plain_spec.run_dir = "/tmp/runs/r2";
   const auto plain = internal::child_environment(plain_spec);
+  unsetenv("REPRO_RUN_ID");
   EXPECT_EQ(plain.at("REPRO_RUN_DIR"), "/tmp/runs/r2");
   EXPECT_EQ(plain.count("REPRO_RERUN_OF"), 0u);
+  EXPECT_EQ(plain.count("REPRO_RUN_ID"), 0u);
   // A relative run directory goes absolute (the child may start in another working directory).
   internal::ChildEnvironment relative;
   relative.run_dir = "runs/./r3";

@@ -39,8 +39,9 @@ TEST(SessionSeriesTest, NamedValuesAreRecordedAsExactBitsWithTheFirstAsTheLoss) 
   {
     Session session(digest_every_step(), testing::quiet_session_options(dir));
     for (int64_t step = 0; step < 2; ++step) {
-      session.record_step(
+      const double first = session.record_step(
           step, {{"d_loss", at::scalar_tensor(d[step])}, {"g_loss", at::scalar_tensor(g[step], at::kDouble)}});
+      EXPECT_EQ(first, double{d[step]}) << "returns the first value as recorded";
     }
     session.finish();
     run_dir = session.run_dir();

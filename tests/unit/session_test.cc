@@ -40,7 +40,8 @@ TEST(SessionTest, RecordsStepsExactlyAndFinishes) {
     for (int64_t step = 0; step < 3; ++step) {
       StepExtras extras;
       extras.lr = 0.1;
-      session.record_step(step, at::scalar_tensor(losses[step]), extras);
+      EXPECT_EQ(session.record_step(step, at::scalar_tensor(losses[step]), extras), double{losses[step]})
+          << "returns the loss as recorded, step " << step;
     }
     session.record_eval(2, "validation", {{"accuracy", 0.75}});
     session.finish();

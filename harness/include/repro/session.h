@@ -87,7 +87,9 @@ struct SessionOptions {
   // <runs_dir>/<run_id> unless `run_dir` is given.
   std::string runs_dir;
   // Exact run directory to create (must not exist). Set by `repro rerun` through the
-  // REPRO_RUN_DIR variable when empty here.
+  // REPRO_RUN_DIR variable when empty here. The run id is a new one, or the name that `repro run`
+  // or `repro rerun` gave the directory it chose; a data-parallel rank r > 0 records in
+  // <rank 0's dir>/ranks/<r> as <rank 0's id>.rank<r>.
   std::string run_dir;
   // Recorded as the command that made the run; empty: this process's /proc/self/cmdline.
   std::vector<std::string> argv;
@@ -255,13 +257,16 @@ class Session {
   // bits are in the step stream); then with train.on_nonfinite "stop" (default) the run ends as
   // failed and NonFiniteError is thrown; with "warn" the first such step is logged as a warning
   // (later ones are counted, and the count logged when the run ends) and the run goes on.
-  void record_step(int64_t step, const at::Tensor& loss, const StepExtras& extras = {});
+  // Returns the loss as recorded: in a data-parallel run the mean over the ranks, the same on
+  // every rank (what `repro show` prints; a rank's own loss is the record's local_loss).
+  double record_step(int64_t step, const at::Tensor& loss, const StepExtras& extras = {});
   // The same with several named values (a GAN's discriminator and generator losses), each a
   // scalar tensor stored as its exact bits; the first is the run's primary series (what
   // `repro ls`, sweeps and envelopes call the loss). The names, in this order, must be the same
   // at every step. Compare, check, show --steps and the plots handle every series and name the
-  // first that diverges. The NaN/Inf guard watches every value.
-  void record_step(int64_t step, const NamedValues& values, const StepExtras& extras = {});
+  // first that diverges. The NaN/Inf guard watches every value. Returns the first value as
+  // recorded.
+  double record_step(int64_t step, const NamedValues& values, const StepExtras& extras = {});
   // Records an evaluation ("validation", "test") at a step: metric name → value.
   void record_eval(int64_t step, const std::string& split, const std::map<std::string, double>& metrics);
 

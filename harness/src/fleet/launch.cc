@@ -81,14 +81,16 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
   std::error_code ec;
   const bool runs_dir_existed = !options.run_dir.empty() || fs::exists(options.runs_dir, ec);
   if (options.run_dir.empty() && records_here) internal::make_directories(options.runs_dir);
-  const std::string run_dir =
+  // A new run's id is the name chosen here for its directory (a resumed one keeps its own).
+  const std::string run_id =
       !options.run_dir.empty()
-          ? options.run_dir
-          : options.runs_dir + "/" +
-                internal::make_run_id(options.run_name.empty() ? fs::path(command[0]).filename().string()
-                                                               : options.run_name);
+          ? std::string()
+          : internal::make_run_id(options.run_name.empty() ? fs::path(command[0]).filename().string()
+                                                           : options.run_name);
+  const std::string run_dir = !options.run_dir.empty() ? options.run_dir : options.runs_dir + "/" + run_id;
   internal::ChildEnvironment env;
   env.run_dir = run_dir;
+  env.run_id = run_id;
   env.seed = options.seed;
   env.sets = options.sets;
   env.launcher = options.launcher;

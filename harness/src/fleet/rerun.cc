@@ -210,10 +210,12 @@ RerunResult rerun(const RunData& original, const RerunOptions& options) {
   const std::string runs_dir =
       options.runs_dir.empty() ? fs::path(original.dir).lexically_normal().parent_path().string() : options.runs_dir;
   internal::make_directories(runs_dir);
-  const std::string run_dir = runs_dir + "/" + internal::make_run_id(h.run_id().empty() ? "run" : "rerun");
+  const std::string run_id = internal::make_run_id(h.run_id().empty() ? "run" : "rerun");
+  const std::string run_dir = runs_dir + "/" + run_id;
   // The recorded numerics variables replace ours (thread counts, CPU-kernel pins, OMP_*...).
   internal::ChildEnvironment env;
   env.run_dir = run_dir;
+  env.run_id = run_id;
   env.rerun_of = h.run_id();
   env.drop = is_numerics_variable;
   env.set = pinned;

@@ -143,7 +143,11 @@ void Session::start_new(proto::RunConfig config, SessionOptions options) {
 
   std::string dir = s.options.run_dir;
   if (dir.empty()) {
-    if (const char* d = std::getenv(internal::kEnvRunDir)) dir = d;
+    if (const char* d = std::getenv(internal::kEnvRunDir)) {
+      dir = d;
+      // The launcher that chose the directory named the run after it.
+      if (const char* id = std::getenv(internal::kEnvRunId); id != nullptr && *id != '\0') h.set_run_id(id);
+    }
   }
   if (dir.empty()) {
     const std::string runs = s.options.runs_dir.empty() ? s.config.record().runs_dir() : s.options.runs_dir;

@@ -79,13 +79,14 @@ void Session::Impl::describe_job(const proto::Environment& env) {
     spdlog::warn("the ranks compute in other environments ({} differences; the first: {}): their bits may differ",
                  d->environment_mismatches_size(), d->environment_mismatches(0));
   }
-  if (group->rank() > 0) header.set_run_id(header.run_id() + ".rank" + std::to_string(group->rank()));
 }
 
 std::string Session::Impl::rank_run_dir(const std::string& dir) {
   if (!group || group->rank() == 0) return dir;
   const std::string job = group->publish_from_rank0("run_dir", "");
-  return job + "/ranks/" + std::to_string(group->rank());
+  const std::string rank = std::to_string(group->rank());
+  header.set_run_id(group->publish_from_rank0("run_id", "") + ".rank" + rank);
+  return job + "/ranks/" + rank;
 }
 
 void Session::Impl::job_dir_created() {
@@ -93,6 +94,7 @@ void Session::Impl::job_dir_created() {
   std::error_code ec;
   const fs::path absolute = fs::absolute(writer->dir(), ec);
   group->publish_from_rank0("run_dir", ec ? writer->dir() : absolute.lexically_normal().string());
+  group->publish_from_rank0("run_id", header.run_id());  // rank_run_dir reads both, in this order
 }
 
 void Session::Impl::check_ranks_agree(const std::string& digest, const std::string& when) {

@@ -72,8 +72,9 @@ struct Session::Impl {
   // Data-parallel jobs (session_distributed.cc); each does nothing in a single process.
   void join_job();                                   // WORLD_SIZE set: join the process group
   void describe_job(const proto::Environment& env);  // header.distributed, from every rank
-  std::string rank_run_dir(const std::string& dir);  // rank r > 0: <rank 0's dir>/ranks/<r>
-  void job_dir_created();                            // rank 0: tells the others its directory
+  // Rank r > 0: <rank 0's dir>/ranks/<r>, and the run id <rank 0's>.rank<r>; others: `dir`.
+  std::string rank_run_dir(const std::string& dir);
+  void job_dir_created();  // rank 0: tells the others its directory
   // Error (internal) naming the ranks whose `digest` differs from rank 0's, `when` ("step 40").
   void check_ranks_agree(const std::string& digest, const std::string& when);
   void broadcast_watched();                                 // rank 0's watched tensors on every rank
@@ -116,8 +117,8 @@ struct Session::Impl {
   void stop_if_signalled(int64_t step);
 
   // Records one step (session_steps.cc): the loss, and with `values` every named value (the first is
-  // the loss). Both record_step overloads end here.
-  void record(int64_t step, const at::Tensor& loss, const NamedValues* values, const StepExtras& extras);
+  // the loss). Both record_step overloads end here; returns the loss as recorded.
+  double record(int64_t step, const at::Tensor& loss, const NamedValues* values, const StepExtras& extras);
   // The NaN/Inf guard over the step's values (the loss alone when `values` is null).
   void guard_nonfinite(int64_t step, const at::Tensor& loss, const NamedValues* values, double grad_norm);
 

@@ -31,17 +31,17 @@ std::string joined(const std::vector<std::string>& names) {
 
 }  // namespace
 
-void Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras& extras) {
+double Session::record_step(int64_t step, const at::Tensor& loss, const StepExtras& extras) {
   auto& s = *impl_;
   if (s.header.series_size() > 0) {
     throw Error::usage(
         "record_step: step " + std::to_string(step) + " records one loss, but this run records the named values " +
         joined({s.header.series().begin(), s.header.series().end()}) + " (the same names at every step)");
   }
-  s.record(step, loss, nullptr, extras);
+  return s.record(step, loss, nullptr, extras);
 }
 
-void Session::record_step(int64_t step, const NamedValues& values, const StepExtras& extras) {
+double Session::record_step(int64_t step, const NamedValues& values, const StepExtras& extras) {
   auto& s = *impl_;
   const std::string at_step = "record_step: step " + std::to_string(step);
   if (values.empty()) throw Error::usage(at_step + ": no named values");
@@ -66,10 +66,11 @@ void Session::record_step(int64_t step, const NamedValues& values, const StepExt
     throw Error::usage(at_step + " records " + joined(names) + ", but earlier steps recorded " + joined(series) +
                        " (the same names, in the same order, at every step)");
   }
-  s.record(step, values.front().second, &values, extras);
+  return s.record(step, values.front().second, &values, extras);
 }
 
-void Session::Impl::record(int64_t step, const at::Tensor& loss, const NamedValues* values, const StepExtras& extras) {
+double Session::Impl::record(int64_t step, const at::Tensor& loss, const NamedValues* values,
+                             const StepExtras& extras) {
   auto& s = *this;
   if (s.ended) throw Error::usage("record_step: the run has ended");
   if (step <= s.last_step) {
@@ -97,8 +98,9 @@ void Session::Impl::record(int64_t step, const at::Tensor& loss, const NamedValu
     r.mutable_local_loss()->set_name("rank" + std::to_string(group->rank()) + "/loss");
     exact(loss, r.mutable_local_loss());
   }
+  const double recorded_loss = recorded.item<double>();  // exact: a float widens
   if (recorded.scalar_type() == at::kDouble) {
-    r.set_loss_f64(recorded.item<double>());
+    r.set_loss_f64(recorded_loss);
   } else {
     r.set_loss_f32(recorded.item<float>());
   }
@@ -152,6 +154,7 @@ void Session::Impl::record(int64_t step, const at::Tensor& loss, const NamedValu
   guard_nonfinite(step, recorded, values, extras.grad_norm);
   if (s.trace && s.trace->request().step == step + 1) s.open_trace(nullptr, nullptr);
   s.stop_if_signalled(step);
+  return recorded_loss;
 }
 
 void Session::guard_nonfinite(int64_t step, const at::Tensor& loss, double grad_norm) {

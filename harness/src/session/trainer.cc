@@ -111,8 +111,8 @@ void run_loop(const proto::RunConfig& config, Session& session, const models::Bu
     extras.epoch = epoch;
     extras.batch = &x;
     optimizer->step();
-    session.record_step(step, loss, extras);
-    if (progress) progress->update(step, loss.item<double>());
+    const double recorded = session.record_step(step, loss, extras);  // the mean over the ranks
+    if (progress) progress->update(step, recorded);
     const bool last = step + 1 == train_cfg.steps();
     // The last step's periodic evaluation is the final one, unless there is none.
     if ((!last || !train_cfg.final_eval()) && train_cfg.eval_every() > 0 && (step + 1) % train_cfg.eval_every() == 0) {

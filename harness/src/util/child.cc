@@ -43,11 +43,12 @@ std::map<std::string, std::string> child_environment(const ChildEnvironment& spe
   if (spec.drop) {
     for (auto it = env.begin(); it != env.end();) it = spec.drop(it->first) ? env.erase(it) : std::next(it);
   }
-  for (const char* name : {kEnvReexecuted, kEnvSeed, kEnvSet, kEnvLauncher}) env.erase(name);
+  for (const char* name : {kEnvReexecuted, kEnvRunId, kEnvSeed, kEnvSet, kEnvLauncher}) env.erase(name);
   // A child may run in another working directory (a program in its recorded cwd): a relative
   // run directory would land under it.
   env[kEnvRunDir] = fs::absolute(spec.run_dir).lexically_normal().string();
   if (!spec.rerun_of.empty()) env[kEnvRerunOf] = spec.rerun_of;
+  if (!spec.run_id.empty()) env[kEnvRunId] = spec.run_id;
   if (spec.seed) env[kEnvSeed] = std::to_string(*spec.seed);
   if (!spec.sets.empty()) env[kEnvSet] = join(spec.sets, "\n");
   if (!spec.launcher.empty()) env[kEnvLauncher] = spec.launcher;

@@ -31,6 +31,7 @@ struct ChildEnvironment {
   // so that a child started in another working directory records where we look.
   std::string run_dir;
   std::string rerun_of;  // REPRO_RERUN_OF when not empty: the run id the child repeats
+  std::string run_id;    // REPRO_RUN_ID when not empty: the id it records (run_dir's name)
   // Our variables for which this is true are left out (rerun: the numerics variables, whose
   // recorded values then come in `set`). Empty: none.
   std::function<bool(const std::string& name)> drop;
@@ -44,9 +45,9 @@ struct ChildEnvironment {
 };
 
 // This process's environment without REPRO_REEXECUTED (a child applies its own CPU-kernel pins,
-// re-executing itself when it must), REPRO_SEED, REPRO_SET and REPRO_LAUNCHER, without what
-// `spec.drop` says, with REPRO_RUN_DIR, REPRO_RERUN_OF, the launch variables above and
-// `spec.set`. Throws Error (internal) when run_dir is empty.
+// re-executing itself when it must), REPRO_RUN_ID, REPRO_SEED, REPRO_SET and REPRO_LAUNCHER,
+// without what `spec.drop` says, with REPRO_RUN_DIR, REPRO_RERUN_OF, REPRO_RUN_ID, the launch
+// variables above and `spec.set`. Throws Error (internal) when run_dir is empty.
 std::map<std::string, std::string> child_environment(const ChildEnvironment& spec);
 
 }  // namespace repro::internal

@@ -9,6 +9,12 @@ namespace repro::internal {
 // by Session::start_new when SessionOptions::run_dir is empty.
 inline constexpr char kEnvRunDir[] = "REPRO_RUN_DIR";
 
+// The run id a launcher gave the run it starts: the name it chose for REPRO_RUN_DIR, so that
+// the directory and the record name one run. Set by child_environment for `repro run` (a
+// program or ranks, fleet/launch.cc) and `repro rerun` (fleet/rerun.cc), dropped from what any
+// other child inherits; read by Session::start_new with REPRO_RUN_DIR.
+inline constexpr char kEnvRunId[] = "REPRO_RUN_ID";
+
 // The run id of the run being repeated. Set by rerun (fleet/rerun.cc) in its child; read by
 // Session::start_new into RunRecord.rerun_of.
 inline constexpr char kEnvRerunOf[] = "REPRO_RERUN_OF";
