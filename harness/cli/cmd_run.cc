@@ -53,8 +53,9 @@ int report_launch(const po::variables_map& vm, const std::string& what, const La
     } else if (launched.exit_code == 0) {
       std::cerr << "repro run: the ranks of this node finished; node 0 records the run\n";
     }
-    if (json)
+    if (json) {
       print_launch_json("", launched.exit_code == 0 ? "finished" : "failed", launched.failed, launched.exit_code);
+    }
     return launched.exit_code;
   }
   const RunData run = read_run(launched.run_dir);

@@ -82,12 +82,12 @@ LaunchResult launch_program(const std::vector<std::string>& command, const Launc
   const bool runs_dir_existed = !options.run_dir.empty() || fs::exists(options.runs_dir, ec);
   if (options.run_dir.empty() && records_here) internal::make_directories(options.runs_dir);
   // A new run's id is the name chosen here for its directory (a resumed one keeps its own).
-  const std::string run_id =
-      !options.run_dir.empty()
-          ? std::string()
-          : internal::make_run_id(options.run_name.empty() ? fs::path(command[0]).filename().string()
-                                                           : options.run_name);
-  const std::string run_dir = !options.run_dir.empty() ? options.run_dir : options.runs_dir + "/" + run_id;
+  std::string run_id, run_dir = options.run_dir;
+  if (run_dir.empty()) {
+    run_id =
+        internal::make_run_id(options.run_name.empty() ? fs::path(command[0]).filename().string() : options.run_name);
+    run_dir = options.runs_dir + "/" + run_id;
+  }
   internal::ChildEnvironment env;
   env.run_dir = run_dir;
   env.run_id = run_id;

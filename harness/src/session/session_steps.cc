@@ -98,11 +98,11 @@ double Session::Impl::record(int64_t step, const at::Tensor& loss, const NamedVa
     r.mutable_local_loss()->set_name("rank" + std::to_string(group->rank()) + "/loss");
     exact(loss, r.mutable_local_loss());
   }
-  const double recorded_loss = recorded.item<double>();  // exact: a float widens
+  const double recorded_loss = recorded.item<double>();  // exact: a float widens, and narrows back
   if (recorded.scalar_type() == at::kDouble) {
     r.set_loss_f64(recorded_loss);
   } else {
-    r.set_loss_f32(recorded.item<float>());
+    r.set_loss_f32(static_cast<float>(recorded_loss));
   }
   if (values != nullptr) {
     for (const auto& [name, value] : *values) {
